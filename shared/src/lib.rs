@@ -5,9 +5,20 @@
 //! reads: the Lambda and Worker adapters pass those in, so both deployments behave identically
 //! and everything here builds for `wasm32-unknown-unknown`.
 
+pub mod api;
+pub mod auth;
 pub mod clock;
+pub mod config;
+pub mod content_type;
+pub mod cors;
+pub mod error;
+pub mod handler;
+pub mod jwks;
+pub mod key;
 pub mod secret;
 pub mod sigv4;
 
 pub use clock::UnixTime;
+pub use config::{Config, ConfigError};
+pub use handler::{ObjectRead, Outcome, Request, Response, Service};
 pub use secret::Secret;

@@ -1,0 +1,348 @@
+//! Routing: one platform-neutral request in, one response (or a request for I/O) out.
+//!
+//! Both adapters call [`Service::handle`] with the same [`Request`] shape and the current time.
+//! When the answer needs the JWKS and the cache says it must be fetched, the core answers
+//! [`Outcome::FetchJwks`]; the adapter fetches, calls [`Service::record_jwks_fetch`] and asks
+//! again (the cache guarantees the second call does not ask for another fetch).
+
+use std::sync::Mutex;
+
+use crate::api::{self, BatchRequest, BatchResponse, ErrorBody, FileRequest, HealthBody, SignedUpload, UploadHeaders};
+use crate::auth::{AuthOutcome, Caller};
+use crate::clock::UnixTime;
+use crate::config::{Config, ConfigError, PresignSettings};
+use crate::content_type::parse_media_type;
+use crate::cors::{self, CorsPolicy, OriginDecision};
+use crate::error::ApiError;
+use crate::jwks::JwksCache;
+use crate::key::validate_key;
+use crate::sigv4::{PresignParams, SignedHeader};
+
+/// Largest `/presign` body.
+pub const MAX_SINGLE_BODY: usize = 16 * 1024;
+/// Largest `/presign/batch` body; adapters need not read more than this.
+pub const MAX_BATCH_BODY: usize = 1024 * 1024;
+
+/// What the core needs from an HTTP request. Header values are as received.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    /// The path without stage prefix or query, percent-encoded as on the wire.
+    pub path: &'a str,
+    pub origin: Option<&'a str>,
+    pub authorization: Option<&'a str>,
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+}
+
+/// A complete HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+    /// For the adapters' request log: which route answered and the error code, if any.
+    pub route: &'static str,
+    pub error_code: Option<&'static str>,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Worker only: an object read the adapter must perform against its R2 binding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectRead {
+    /// The decoded key, checked against the key rules and allowed prefixes.
+    pub key: String,
+    pub head: bool,
+    pub cache_control: &'static str,
+    /// CORS headers to add to whatever the read answers (200, 206, 304, 404...).
+    pub cors_headers: Vec<(&'static str, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Respond(Response),
+    FetchJwks { url: String },
+    ReadObject(ObjectRead),
+}
+
+/// The service: configuration (or why it is invalid) plus the JWKS cache.
+pub struct Service {
+    config: Result<Config, ConfigError>,
+    jwks: Mutex<JwksCache>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Presign,
+    Batch,
+    Health,
+    Other,
+}
+
+impl Route {
+    fn name(self) -> &'static str {
+        match self {
+            Route::Presign => "/presign",
+            Route::Batch => "/presign/batch",
+            Route::Health => "/health",
+            Route::Other => "other",
+        }
+    }
+}
+
+/// Builds error and success responses with the CORS headers that apply to this request.
+struct Reply {
+    route: &'static str,
+    cors: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    fn json(&self, status: u16, body: String, error_code: Option<&'static str>) -> Response {
+        let mut headers = Vec::with_capacity(self.cors.len() + 3);
+        headers.push(("content-type", "application/json".to_owned()));
+        headers.push(("cache-control", "no-store".to_owned()));
+        headers.extend(self.cors.iter().cloned());
+        Response { status, headers, body, route: self.route, error_code }
+    }
+
+    fn error(&self, err: &ApiError, index: Option<usize>) -> Response {
+        let message = err.message();
+        let body = serde_json::to_string(&ErrorBody { error: err.code(), message: &message, index }).unwrap_or_default();
+        let mut resp = self.json(err.status(), body, Some(err.code()));
+        match err {
+            ApiError::Unauthorized(_) => resp.headers.push(("www-authenticate", "Bearer".to_owned())),
+            ApiError::MethodNotAllowed { allow } => resp.headers.push(("allow", (*allow).to_owned())),
+            ApiError::AuthUnavailable => resp.headers.push(("retry-after", crate::jwks::RETRY_AFTER_FAILURE.to_string())),
+            _ => {}
+        }
+        resp
+    }
+}
+
+/// CORS headers for a decision (none when CORS is off or the origin was refused).
+fn cors_headers(decision: OriginDecision<'_>) -> Vec<(&'static str, String)> {
+    match decision {
+        OriginDecision::Allowed(origin) => vec![("access-control-allow-origin", origin.to_owned()), ("vary", "Origin".to_owned())],
+        OriginDecision::NotCors { vary: true } => vec![("vary", "Origin".to_owned())],
+        OriginDecision::NotCors { vary: false } | OriginDecision::Denied => Vec::new(),
+    }
+}
+
+/// `application/json`, with or without parameters, any case.
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
+}
+
+impl Service {
+    pub fn new(config: Result<Config, ConfigError>) -> Service {
+        Service { config, jwks: Mutex::new(JwksCache::default()) }
+    }
+
+    /// Parses the configuration from a variable lookup and builds the service. An invalid
+    /// configuration is kept as such: `/health` reports it and every other route answers 500.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Service {
+        Service::new(Config::from_lookup(lookup))
+    }
+
+    pub fn config(&self) -> Result<&Config, &ConfigError> {
+        self.config.as_ref()
+    }
+
+    /// Records the result of a JWKS fetch the core asked for (`None`: the fetch failed).
+    pub fn record_jwks_fetch(&self, now: UnixTime, body: Option<&[u8]>) -> bool {
+        self.jwks.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(now, body)
+    }
+
+    pub fn handle(&self, req: &Request<'_>, now: UnixTime) -> Outcome {
+        let route = match req.path {
+            "/presign" => Route::Presign,
+            "/presign/batch" => Route::Batch,
+            "/health" => Route::Health,
+            _ => Route::Other,
+        };
+        let cors_policy = self.config.as_ref().map_or(&CorsPolicy::Off, |c| &c.cors);
+        let decision = cors_policy.decide(req.origin);
+        let reply = Reply { route: route.name(), cors: cors_headers(decision) };
+        if decision == OriginDecision::Denied {
+            return Outcome::Respond(reply.error(&ApiError::OriginNotAllowed, None));
+        }
+        if req.method == "OPTIONS" {
+            return Outcome::Respond(preflight(&reply, decision));
+        }
+        let config = match (&self.config, route) {
+            (Err(e), Route::Health) => return Outcome::Respond(misconfigured(&reply, e)),
+            (Err(e), _) => return Outcome::Respond(reply.error(&ApiError::ConfigInvalid(e.clone()), None)),
+            (Ok(c), _) => c,
+        };
+        match (route, req.method) {
+            (Route::Health, "GET" | "HEAD") => {
+                let body = serde_json::to_string(&HealthBody { status: "ok", error: None, message: None }).unwrap_or_default();
+                Outcome::Respond(reply.json(200, body, None))
+            }
+            (Route::Health, _) => Outcome::Respond(reply.error(&ApiError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }, None)),
+            (Route::Presign | Route::Batch, "POST") => self.presign_route(config, route, req, now, &reply),
+            (Route::Presign | Route::Batch, _) => Outcome::Respond(reply.error(&ApiError::MethodNotAllowed { allow: "POST, OPTIONS" }, None)),
+            (Route::Other, "GET" | "HEAD") if config.serve_objects => object_read(config, req, reply),
+            (Route::Other, _) => Outcome::Respond(reply.error(&ApiError::NotFound, None)),
+        }
+    }
+
+    fn presign_route(&self, config: &Config, route: Route, req: &Request<'_>, now: UnixTime, reply: &Reply) -> Outcome {
+        let Some(settings) = &config.presign else {
+            return Outcome::Respond(reply.error(&ApiError::PresignDisabled, None));
+        };
+        let caller = {
+            let cache = self.jwks.lock().unwrap_or_else(|p| p.into_inner());
+            match config.auth.authenticate(req.authorization, now, &cache) {
+                AuthOutcome::Allowed(caller) => caller,
+                AuthOutcome::Denied(e) => return Outcome::Respond(reply.error(&e, None)),
+                AuthOutcome::FetchJwks => {
+                    return Outcome::FetchJwks { url: config.auth.jwks_url().unwrap_or_default().to_owned() };
+                }
+            }
+        };
+        if !is_json(req.content_type) {
+            return Outcome::Respond(reply.error(&ApiError::UnsupportedMediaType, None));
+        }
+        let limit = if route == Route::Batch { MAX_BATCH_BODY } else { MAX_SINGLE_BODY };
+        if req.body.len() > limit {
+            return Outcome::Respond(reply.error(&ApiError::PayloadTooLarge { limit }, None));
+        }
+        let answer = if route == Route::Batch {
+            presign_batch(settings, config, &caller, req.body, now)
+        } else {
+            presign_one(settings, config, &caller, req.body, now)
+        };
+        Outcome::Respond(match answer {
+            Ok(body) => reply.json(200, body, None),
+            Err((e, index)) => reply.error(&e, index),
+        })
+    }
+}
+
+fn preflight(reply: &Reply, decision: OriginDecision<'_>) -> Response {
+    let mut resp = Response { status: 204, headers: reply.cors.clone(), body: String::new(), route: reply.route, error_code: None };
+    if matches!(decision, OriginDecision::Allowed(_)) {
+        resp.headers.push(("access-control-allow-methods", cors::ALLOW_METHODS.to_owned()));
+        resp.headers.push(("access-control-allow-headers", cors::ALLOW_HEADERS.to_owned()));
+        resp.headers.push(("access-control-max-age", cors::MAX_AGE.to_owned()));
+    }
+    resp
+}
+
+fn misconfigured(reply: &Reply, e: &ConfigError) -> Response {
+    let message = e.to_string();
+    let body = serde_json::to_string(&HealthBody { status: "misconfigured", error: Some("config_invalid"), message: Some(&message) })
+        .unwrap_or_default();
+    reply.json(503, body, Some("config_invalid"))
+}
+
+/// Checks one file against every rule, then signs it.
+fn sign_file<'a>(settings: &PresignSettings, caller: &Caller, file: &'a FileRequest<'a>, now: UnixTime) -> Result<SignedUpload<'a>, ApiError> {
+    let key: &str = &file.key;
+    validate_key(key).map_err(ApiError::InvalidKey)?;
+    if !settings.allowed_prefixes.allows(key) || !caller.may_write(key) {
+        return Err(ApiError::PrefixNotAllowed);
+    }
+    let content_type: &str = &file.content_type;
+    let media = parse_media_type(content_type).map_err(ApiError::InvalidContentType)?;
+    if settings.allowed_content_types.as_ref().is_some_and(|list| !list.allows(&media)) {
+        return Err(ApiError::ContentTypeNotAllowed);
+    }
+    let if_none_match = settings.single_use.then_some("*");
+    let signed = [SignedHeader { name: "content-type", value: content_type }, SignedHeader { name: "if-none-match", value: "*" }];
+    let headers = if if_none_match.is_some() { &signed[..] } else { &signed[..1] };
+    let url = settings.presigner.presign(
+        &PresignParams { method: "PUT", key, headers, expires_seconds: settings.expires_seconds, extra_query: &[] },
+        now,
+    );
+    Ok(SignedUpload {
+        url,
+        method: "PUT",
+        headers: UploadHeaders { content_type, if_none_match },
+        expires_at: now.plus_seconds(settings.expires_seconds.into()).to_utc().rfc3339(),
+        key,
+    })
+}
+
+type Failure = (ApiError, Option<usize>);
+
+fn presign_one(settings: &PresignSettings, _config: &Config, caller: &Caller, body: &[u8], now: UnixTime) -> Result<String, Failure> {
+    let file: FileRequest<'_> = serde_json::from_slice(body).map_err(|e| (api::json_error(&e), None))?;
+    let signed = sign_file(settings, caller, &file, now).map_err(|e| (e, None))?;
+    serde_json::to_string(&signed).map_err(|_| (ApiError::Internal, None))
+}
+
+fn presign_batch(settings: &PresignSettings, _config: &Config, caller: &Caller, body: &[u8], now: UnixTime) -> Result<String, Failure> {
+    let batch: BatchRequest<'_> = serde_json::from_slice(body).map_err(|e| (api::json_error(&e), None))?;
+    if batch.files.is_empty() || batch.files.len() > settings.max_batch {
+        let message = format!("A batch holds 1 to {} files.", settings.max_batch);
+        return Err((ApiError::InvalidJson(message.into()), None));
+    }
+    let uploads = batch
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| sign_file(settings, caller, f, now).map_err(|e| (e, Some(i))))
+        .collect::<Result<Vec<_>, _>>()?;
+    serde_json::to_string(&BatchResponse { uploads }).map_err(|_| (ApiError::Internal, None))
+}
+
+/// Worker only: `GET`/`HEAD /<key>` under the allowed prefixes.
+fn object_read(config: &Config, req: &Request<'_>, reply: Reply) -> Outcome {
+    let raw = req.path.strip_prefix('/').unwrap_or(req.path);
+    let key = match percent_encoding::percent_decode_str(raw).decode_utf8() {
+        Ok(k) => k.into_owned(),
+        Err(_) => return Outcome::Respond(reply.error(&ApiError::NotFound, None)),
+    };
+    if let Err(e) = validate_key(&key) {
+        return Outcome::Respond(reply.error(&ApiError::InvalidKey(e), None));
+    }
+    if !config.allowed_prefixes.allows(&key) {
+        return Outcome::Respond(reply.error(&ApiError::NotFound, None));
+    }
+    let mut cors_headers = reply.cors;
+    if cors_headers.iter().any(|(n, _)| *n == "access-control-allow-origin") {
+        cors_headers.push(("access-control-expose-headers", cors::EXPOSE_HEADERS_OBJECTS.to_owned()));
+    }
+    Outcome::ReadObject(ObjectRead { cache_control: cache_control_for(&key), key, head: req.method == "HEAD", cors_headers })
+}
+
+/// Segments never change once written; playlists do.
+pub fn cache_control_for(key: &str) -> &'static str {
+    let ext = key.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("ts" | "m4s" | "mp4" | "aac") => "public, max-age=31536000, immutable",
+        _ => "no-cache",
+    }
+}
+
+impl Service {
+    /// The JSON 404 for an object read that found nothing, with the read's CORS headers.
+    pub fn object_not_found(read: &ObjectRead) -> Response {
+        Reply { route: "object", cors: read.cors_headers.clone() }.error(&ApiError::NotFound, None)
+    }
+
+    /// The JSON 500 an adapter answers when something unexpected fails on its side.
+    pub fn internal_error(&self, req: &Request<'_>) -> Response {
+        let cors_policy = self.config.as_ref().map_or(&CorsPolicy::Off, |c| &c.cors);
+        Reply { route: "other", cors: cors_headers(cors_policy.decide(req.origin)) }.error(&ApiError::Internal, None)
+    }
+
+    /// The 503 an adapter answers when the JWKS fetch the core asked for left no usable keys
+    /// and the core still asks for one (it should not; this is the safe fallback).
+    pub fn auth_unavailable(&self, req: &Request<'_>) -> Response {
+        let cors_policy = self.config.as_ref().map_or(&CorsPolicy::Off, |c| &c.cors);
+        Reply { route: "other", cors: cors_headers(cors_policy.decide(req.origin)) }.error(&ApiError::AuthUnavailable, None)
+    }
+}
+
+#[cfg(test)]
+mod tests;

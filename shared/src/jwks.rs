@@ -1,0 +1,190 @@
+//! The JWKS cache as a state machine: it decides when the adapter must fetch `AUTH_JWKS_URL`
+//! and which fetched keys are still trusted. The adapters only perform the fetch it asks for.
+//!
+//! Rules:
+//! - keys are trusted for `AUTH_JWKS_CACHE_SECONDS` after the fetch that brought them;
+//! - no trusted keys: fetch, but after a failed attempt wait [`RETRY_AFTER_FAILURE`] before
+//!   trying again (meanwhile: 503 `auth_unavailable`, never an open door);
+//! - a token whose `kid` is unknown triggers at most one refetch per [`UNKNOWN_KID_REFETCH`];
+//! - never two attempts within the same second, so one request causes at most one fetch.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jwt_simple::prelude::*;
+use serde::Deserialize;
+
+use crate::clock::UnixTime;
+
+/// A `kid` we do not know causes at most one refetch per this many seconds.
+pub const UNKNOWN_KID_REFETCH: u64 = 30;
+/// After a failed fetch, wait this long before the next attempt.
+pub const RETRY_AFTER_FAILURE: u64 = 5;
+/// The most JWKS bytes an adapter should read.
+pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+
+/// A public key from the set, ready to verify tokens of the algorithms its type allows.
+pub(crate) enum VerifyKey {
+    /// RSA modulus and exponent: RS256/RS384/RS512/PS256 keys are built from them on use.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Es256(ES256PublicKey),
+    Es384(ES384PublicKey),
+    Ed25519(Ed25519PublicKey),
+}
+
+pub(crate) struct Jwk {
+    pub kid: Option<String>,
+    pub alg: Option<String>,
+    pub key: VerifyKey,
+}
+
+impl Jwk {
+    /// Can this key verify a token signed with `alg`?
+    pub fn fits(&self, alg: &str) -> bool {
+        if self.alg.as_deref().is_some_and(|a| a != alg) {
+            return false;
+        }
+        matches!(
+            (&self.key, alg),
+            (VerifyKey::Rsa { .. }, "RS256" | "RS384" | "RS512" | "PS256")
+                | (VerifyKey::Es256(_), "ES256")
+                | (VerifyKey::Es384(_), "ES384")
+                | (VerifyKey::Ed25519(_), "EdDSA")
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct RawSet {
+    keys: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawJwk {
+    kty: String,
+    kid: Option<String>,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    crv: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+}
+
+fn b64(s: &Option<String>) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(s.as_deref()?.trim_end_matches('=')).ok()
+}
+
+fn parse_jwk(raw: RawJwk) -> Option<Jwk> {
+    if raw.use_.as_deref().is_some_and(|u| u != "sig") {
+        return None;
+    }
+    let key = match (raw.kty.as_str(), raw.crv.as_deref()) {
+        ("RSA", _) => VerifyKey::Rsa { n: b64(&raw.n)?, e: b64(&raw.e)? },
+        ("EC", Some("P-256")) => {
+            let mut point = vec![4u8];
+            point.extend(b64(&raw.x)?);
+            point.extend(b64(&raw.y)?);
+            VerifyKey::Es256(ES256PublicKey::from_bytes(&point).ok()?)
+        }
+        ("EC", Some("P-384")) => {
+            let mut point = vec![4u8];
+            point.extend(b64(&raw.x)?);
+            point.extend(b64(&raw.y)?);
+            VerifyKey::Es384(ES384PublicKey::from_bytes(&point).ok()?)
+        }
+        ("OKP", Some("Ed25519")) => VerifyKey::Ed25519(Ed25519PublicKey::from_bytes(&b64(&raw.x)?).ok()?),
+        _ => return None,
+    };
+    Some(Jwk { kid: raw.kid, alg: raw.alg, key })
+}
+
+/// Parses a JWKS document. Keys of unsupported types are skipped; a document that is not a
+/// JWKS at all is an error, so that garbage does not replace good cached keys.
+pub(crate) fn parse_jwks(body: &[u8]) -> Result<Vec<Jwk>, ()> {
+    let set: RawSet = serde_json::from_slice(body).map_err(|_| ())?;
+    Ok(set
+        .keys
+        .into_iter()
+        .filter_map(|v| serde_json::from_value::<RawJwk>(v).ok())
+        .filter_map(parse_jwk)
+        .collect())
+}
+
+/// What the cache says about a token's key.
+pub(crate) enum Lookup<'a> {
+    Found(&'a Jwk),
+    /// Fetch the JWKS, record the result, then ask again.
+    Fetch,
+    /// Keys are trusted but none matches: 401.
+    Unknown,
+    /// No trusted keys and no fetch allowed now: 503.
+    Unavailable,
+}
+
+/// The cache's state. One per process (Lambda sandbox, Worker isolate).
+#[derive(Default)]
+pub struct JwksCache {
+    keys: Vec<Jwk>,
+    fetched_at: Option<UnixTime>,
+    last_attempt: Option<UnixTime>,
+    last_attempt_failed: bool,
+}
+
+impl JwksCache {
+    fn trusted(&self, now: UnixTime, ttl: u64) -> bool {
+        self.fetched_at.is_some_and(|t| now.0.saturating_sub(t.0) < ttl)
+    }
+
+    fn may_fetch(&self, now: UnixTime, min_interval: u64) -> bool {
+        match self.last_attempt {
+            None => true,
+            Some(t) if t.0 >= now.0 => false,
+            Some(t) => now.0 - t.0 >= min_interval,
+        }
+    }
+
+    /// Whether a fetch is due right now regardless of any token (e.g. to warm the cache).
+    pub fn fetch_due(&self, now: UnixTime, ttl: u64) -> bool {
+        !self.trusted(now, ttl) && self.may_fetch(now, if self.last_attempt_failed { RETRY_AFTER_FAILURE } else { 1 })
+    }
+
+    pub(crate) fn lookup(&self, kid: Option<&str>, alg: &str, now: UnixTime, ttl: u64) -> Lookup<'_> {
+        if !self.trusted(now, ttl) {
+            return if self.fetch_due(now, ttl) { Lookup::Fetch } else { Lookup::Unavailable };
+        }
+        let found = self.keys.iter().find(|k| match kid {
+            Some(kid) => k.kid.as_deref() == Some(kid) && k.fits(alg),
+            None => k.fits(alg),
+        });
+        match found {
+            Some(k) => Lookup::Found(k),
+            None if self.may_fetch(now, UNKNOWN_KID_REFETCH) => Lookup::Fetch,
+            None => Lookup::Unknown,
+        }
+    }
+
+    /// Records the outcome of a fetch the cache asked for: the body on HTTP 200, `None` on any
+    /// failure (network, timeout, status, oversize). A body that does not parse is a failure
+    /// too; in every failure case previously fetched keys stay until their time runs out.
+    pub fn record_fetch(&mut self, now: UnixTime, body: Option<&[u8]>) -> bool {
+        self.last_attempt = Some(now);
+        match body.map(parse_jwks) {
+            Some(Ok(keys)) => {
+                self.keys = keys;
+                self.fetched_at = Some(now);
+                self.last_attempt_failed = false;
+                true
+            }
+            _ => {
+                self.last_attempt_failed = true;
+                false
+            }
+        }
+    }
+
+    pub fn key_count(&self) -> usize {
+        self.keys.len()
+    }
+}
