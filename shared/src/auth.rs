@@ -176,4 +176,4 @@ fn verify_with_jwk(jwk: &Jwk, alg: &str, token: &str, options: VerificationOptio
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -114,10 +114,14 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
         }
     }
 
-    fn list(&self, name: &'static str) -> Option<Vec<String>> {
-        let v = self.get(name)?;
+    /// A comma-separated list; set but without any item (`" , "`) is an error, not a default.
+    fn list(&self, name: &'static str) -> Result<Option<Vec<String>>, ConfigError> {
+        let Some(v) = self.get(name) else { return Ok(None) };
         let items: Vec<String> = v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
-        (!items.is_empty()).then_some(items)
+        if items.is_empty() {
+            return Err(invalid(name, "must list at least one comma-separated value"));
+        }
+        Ok(Some(items))
     }
 }
 
@@ -151,7 +155,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
         let vars = Vars(lookup);
 
-        let allowed_prefixes = AllowedPrefixes::new(vars.list("PRESIGN_ALLOWED_PREFIXES").unwrap_or_else(|| vec!["content/".to_owned()]))
+        let allowed_prefixes = AllowedPrefixes::new(vars.list("PRESIGN_ALLOWED_PREFIXES")?.unwrap_or_else(|| vec!["content/".to_owned()]))
             .ok_or_else(|| invalid("PRESIGN_ALLOWED_PREFIXES", "must list at least one prefix"))?;
         let presign = if vars.bool("ENABLE_PRESIGN", false)? {
             Some(Self::presign_settings(&vars, allowed_prefixes.clone())?)
@@ -235,15 +239,15 @@ impl Config {
             }
             (None, None) => Verifier::Off,
         };
-        let set = |name| vars.list(name).map(|l| l.into_iter().collect::<HashSet<String>>());
+        let set = |name| vars.list(name).map(|l| l.map(|l| l.into_iter().collect::<HashSet<String>>()));
         let prefix_claim = vars.get("AUTH_KEY_PREFIX_CLAIM").map(|c| c.trim().to_owned());
         if prefix_claim.is_some() && matches!(verifier, Verifier::Off) {
             return Err(invalid("AUTH_KEY_PREFIX_CLAIM", "needs AUTH_JWT_SECRET or AUTH_JWKS_URL (a claim needs a verified token)"));
         }
         Ok(AuthConfig {
             verifier,
-            issuers: set("AUTH_JWT_ISSUER"),
-            audiences: set("AUTH_JWT_AUDIENCE"),
+            issuers: set("AUTH_JWT_ISSUER")?,
+            audiences: set("AUTH_JWT_AUDIENCE")?,
             clock_skew_seconds: vars.number("AUTH_CLOCK_SKEW_SECONDS", 60, 0, 3_600)?,
             jwks_cache_seconds: vars.number("AUTH_JWKS_CACHE_SECONDS", 600, 1, 86_400)?,
             prefix_claim,
