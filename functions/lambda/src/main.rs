@@ -1,1 +1,65 @@
-fn main() {}
+//! The presign service on AWS Lambda: API Gateway HTTP API (payload 2.0), REST API (payload
+//! 1.0, stage prefix stripped) and Function URLs, all through `lambda_http`.
+//!
+//! The adapter is thin on purpose: it reads the environment once at init, and per request it
+//! translates the event into the core's [`presign_core::Request`], passes the clock, performs the
+//! JWKS fetch the core asks for, and translates the answer back. Every rule lives in the core.
+
+mod event;
+mod jwks_fetch;
+mod log;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use lambda_http::{service_fn, Error};
+use presign_core::Service;
+
+struct App {
+    service: Service,
+    http: reqwest::Client,
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    let service = Service::from_lookup(|name| std::env::var(name).ok());
+    let config = match service.config() {
+        Ok(c) => c,
+        Err(e) => {
+            // One clear line naming the variable (never its value), then fail the init so Lambda
+            // reports Runtime.ExitError instead of serving a broken function.
+            log::init_failure(e);
+            std::process::exit(1);
+        }
+    };
+    if !config.auth.is_enabled() {
+        log::warn("Auth is off: neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set, so every request may presign.");
+    }
+    let app = Arc::new(App { service, http: jwks_fetch::client() });
+    lambda_http::run(service_fn(move |req| {
+        let app = Arc::clone(&app);
+        async move { Ok::<_, Error>(handle(&app, req).await) }
+    }))
+    .await
+}
+
+async fn handle(app: &App, req: lambda_http::Request) -> lambda_http::Response<lambda_http::Body> {
+    let started = Instant::now();
+    let request_id = event::request_id(&req);
+    let core_req = event::to_core(&req);
+    let mut outcome = app.service.handle(&core_req, event::now());
+    if let presign_core::Outcome::FetchJwks { url } = &outcome {
+        let body = jwks_fetch::fetch(&app.http, url).await;
+        app.service.record_jwks_fetch(event::now(), body.as_deref());
+        outcome = app.service.handle(&core_req, event::now());
+    }
+    let response = match outcome {
+        presign_core::Outcome::Respond(r) => r,
+        // The core asked again right after a fetch: keys are still unusable. Never open the door.
+        presign_core::Outcome::FetchJwks { .. } => app.service.auth_unavailable(&core_req),
+        // Object reads are a Worker feature (R2 binding); on Lambda the path does not exist.
+        presign_core::Outcome::ReadObject(read) => presign_core::Service::object_not_found(&read),
+    };
+    log::request(&request_id, core_req.method, &response, started.elapsed());
+    event::from_core(response, core_req.method == "HEAD")
+}

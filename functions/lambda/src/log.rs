@@ -1,0 +1,65 @@
+//! One JSON line per request on stdout, which CloudWatch stores as is (no colours, no
+//! timestamps: CloudWatch adds its own). Lines carry the request id, route, method, status,
+//! latency and error code; never a token, a key, a URL or a signature.
+//!
+//! `RUST_LOG=off` silences request lines, `RUST_LOG=warn`/`error` keeps only problems (4xx/5xx
+//! and warnings / 5xx only); anything else logs every request.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use presign_core::{ConfigError, Response};
+use serde_json::json;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Level {
+    Off,
+    Error,
+    Warn,
+    Info,
+}
+
+fn level() -> Level {
+    static LEVEL: OnceLock<Level> = OnceLock::new();
+    *LEVEL.get_or_init(|| match std::env::var("RUST_LOG").unwrap_or_default().to_ascii_lowercase().as_str() {
+        "off" => Level::Off,
+        "error" => Level::Error,
+        "warn" => Level::Warn,
+        _ => Level::Info,
+    })
+}
+
+fn emit(line: serde_json::Value) {
+    println!("{line}");
+}
+
+pub fn warn(message: &str) {
+    if level() >= Level::Warn {
+        emit(json!({"level": "warn", "message": message}));
+    }
+}
+
+pub fn init_failure(e: &ConfigError) {
+    // Always printed: this is why the function did not start.
+    emit(json!({"level": "error", "error": "config_invalid", "variable": e.variable, "message": e.to_string()}));
+}
+
+pub fn request(request_id: &str, method: &str, resp: &Response, latency: Duration) {
+    let wanted = match resp.status {
+        500.. => Level::Error,
+        400..=499 => Level::Warn,
+        _ => Level::Info,
+    };
+    if level() < wanted || level() == Level::Off {
+        return;
+    }
+    emit(json!({
+        "level": if resp.status >= 500 { "error" } else { "info" },
+        "requestId": request_id,
+        "method": method,
+        "route": resp.route,
+        "status": resp.status,
+        "latencyUs": latency.as_micros() as u64,
+        "error": resp.error_code,
+    }));
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what is missing, then runs every test.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+started=$(date +%s)
+step() { printf '\n=== %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
+
+step "setup"
+scripts/setup.sh
+
+step "core: unit, contract and SDK differential tests"
+cargo test --locked -p presign-core
+
+step "core: builds for wasm32-unknown-unknown"
+cargo build --locked -p presign-core --target wasm32-unknown-unknown
+
+step "lambda: unit tests and release build"
+cargo test --locked -p presign-lambda
+cargo build --locked --release -p presign-lambda
+ls -l target/release/presign-lambda | awk '{print "presign-lambda release binary: " $5 " bytes"}'
+
+step "deployment config: sam validate, sam validate --lint, cfn-lint"
+scripts/check-deploy-config.sh
+
+step "end-to-end: Lambda through the Runtime API, real store"
+python3 -W ignore::ResourceWarning -m unittest discover -s tests/e2e -p 'test_*.py' -v 2>&1 | tail -n 60
+
+step "done"

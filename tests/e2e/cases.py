@@ -1,0 +1,231 @@
+"""The end-to-end case list, written once and run against every adapter.
+
+A subclass provides `make_target(env)` (start the adapter with that configuration) and the
+cases below use the real store: every presigned URL is uploaded to s3s-fs, which verifies the
+signature, and read back with an independently signed GET.
+"""
+
+import json
+import time
+import unittest
+import urllib.parse
+
+from harness import ORIGIN, SECRETS, Store, base_env, hs256_token, http
+
+SEGMENT = bytes(range(256)) * 64  # 16 KiB of "encrypted" bytes
+
+
+def auth_headers(token=None, **extra):
+    h = {"authorization": f"Bearer {token or hs256_token()}", "content-type": "application/json"}
+    h.update(extra)
+    return h
+
+
+def presign(target, key, content_type="video/mp2t", **kw):
+    body = json.dumps({"key": key, "contentType": content_type}).encode()
+    return target.request("POST", "/presign", auth_headers(), body, **kw)
+
+
+def upload(answer, data=SEGMENT, headers=None):
+    return http(answer["method"], answer["url"], headers if headers is not None else answer["headers"], data)
+
+
+class AdapterCases:
+    """Mixin: subclasses are unittest.TestCase with `make_target(env)` and `target_name`."""
+
+    store = None
+    target = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.store = Store()
+        cls.target = cls.make_target(base_env(cls.store))
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.target is not None:
+            cls.target.stop()
+        if cls.store is not None:
+            cls.store.stop()
+
+    def unique_key(self, name="seg-0.ts"):
+        return f"content/{self.id().rsplit('.', 1)[-1]}-{time.time_ns()}/{name}"
+
+    # --- the happy path, with the real store ---
+
+    def test_upload_roundtrip(self):
+        key = self.unique_key()
+        r = presign(self.target, key)
+        self.assertEqual(r.status, 200, r.text)
+        answer = r.json()
+        self.assertEqual(list(answer), ["url", "method", "headers", "expiresAt", "key"])
+        self.assertEqual((answer["method"], answer["key"]), ("PUT", key))
+        self.assertEqual(answer["headers"], {"content-type": "video/mp2t"})
+        self.assertTrue(answer["url"].startswith(f"{self.store.endpoint}/videos/{key}?X-Amz-Algorithm=AWS4-HMAC-SHA256"))
+        put = upload(answer)
+        self.assertEqual(put.status, 200, put.text)
+        back = self.store.get(key)
+        self.assertEqual(back.status, 200)
+        self.assertEqual(back.body, SEGMENT)
+        self.assertEqual(back.headers.get("content-type"), "video/mp2t")
+
+    def test_key_with_characters_that_need_encoding(self):
+        key = self.unique_key("vidéo seg+1 (a)=b&c!'*;,$@:.ts")
+        r = presign(self.target, key)
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(upload(r.json()).status, 200)
+        self.assertEqual(self.store.get(key).body, SEGMENT)
+
+    def test_batch_roundtrip(self):
+        keys = [self.unique_key(f"seg-{i}.ts") for i in range(3)]
+        body = json.dumps({"files": [{"key": k, "contentType": "video/mp2t"} for k in keys]}).encode()
+        r = self.target.request("POST", "/presign/batch", auth_headers(), body)
+        self.assertEqual(r.status, 200, r.text)
+        uploads = r.json()["uploads"]
+        self.assertEqual([u["key"] for u in uploads], keys)
+        for u in uploads:
+            self.assertEqual(upload(u, data=u["key"].encode()).status, 200)
+        for k in keys:
+            self.assertEqual(self.store.get(k).body, k.encode())
+
+    # --- what the store must refuse ---
+
+    def test_changed_signature_is_refused(self):
+        answer = presign(self.target, self.unique_key()).json()
+        url = answer["url"]
+        last = url[-1]
+        answer["url"] = url[:-1] + ("0" if last != "0" else "1")
+        self.assertEqual(upload(answer).status, 403)
+
+    def test_changed_key_is_refused(self):
+        key = self.unique_key()
+        answer = presign(self.target, key).json()
+        answer["url"] = answer["url"].replace(urllib.parse.quote(key, safe="/"), urllib.parse.quote(key + "x", safe="/"), 1)
+        self.assertEqual(upload(answer).status, 403)
+
+    def test_changed_content_type_is_refused(self):
+        answer = presign(self.target, self.unique_key()).json()
+        self.assertEqual(upload(answer, headers={"content-type": "text/html"}).status, 403)
+        self.assertIn(upload(answer, headers={}).status, (400, 403))
+
+    def test_changed_expiry_is_refused(self):
+        answer = presign(self.target, self.unique_key()).json()
+        answer["url"] = answer["url"].replace("X-Amz-Expires=300", "X-Amz-Expires=600")
+        self.assertEqual(upload(answer).status, 403)
+
+    # --- the contract, through the adapter ---
+
+    def test_health(self):
+        r = self.target.request("GET", "/health")
+        self.assertEqual((r.status, r.json()), (200, {"status": "ok"}))
+
+    def test_unauthorized(self):
+        body = json.dumps({"key": "content/a.ts", "contentType": "video/mp2t"}).encode()
+        for hs in ({"content-type": "application/json"},
+                   {"content-type": "application/json", "authorization": "Bearer nope"},
+                   {"content-type": "application/json", "authorization": "Bearer " + hs256_token(exp_in=-3600)},
+                   {"content-type": "application/json", "authorization": "Bearer " + hs256_token(secret_b64="b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlci1zZWNyZXQ=")}):
+            r = self.target.request("POST", "/presign", hs, body)
+            self.assertEqual((r.status, r.json()["error"]), (401, "unauthorized"))
+            self.assertEqual(r.headers.get("www-authenticate"), "Bearer")
+            self.assertNotIn("http", r.json()["message"])
+
+    def test_bearer_scheme_case_insensitive(self):
+        body = json.dumps({"key": self.unique_key(), "contentType": "video/mp2t"}).encode()
+        r = self.target.request("POST", "/presign", {"authorization": "bEaReR " + hs256_token(), "content-type": "application/json"}, body)
+        self.assertEqual(r.status, 200, r.text)
+
+    def test_error_codes(self):
+        cases = [
+            ("/presign", b'{"key":"content/a.ts"}', 400, "invalid_json"),
+            ("/presign", b"not json", 400, "invalid_json"),
+            ("/presign", b'{"key":"content/../a.ts","contentType":"video/mp2t"}', 400, "invalid_key"),
+            ("/presign", b'{"key":"/content/a.ts","contentType":"video/mp2t"}', 400, "invalid_key"),
+            ("/presign", b'{"key":"private/a.ts","contentType":"video/mp2t"}', 403, "prefix_not_allowed"),
+            ("/presign", b'{"key":"content/a.ts","contentType":"not a type"}', 400, "invalid_content_type"),
+            ("/presign", json.dumps({"key": "content/a.ts", "contentType": "video/mp2t", "pad": "x" * 17000}).encode(), 413, "payload_too_large"),
+            ("/presign/batch", b'{"files":[{"key":"content/a.ts","contentType":"video/mp2t"},{"key":"content//b.ts","contentType":"video/mp2t"}]}', 400, "invalid_key"),
+        ]
+        for path, body, status, code in cases:
+            r = self.target.request("POST", path, auth_headers(), body)
+            self.assertEqual((r.status, r.json()["error"]), (status, code), (path, body[:80]))
+            self.assertTrue(r.json()["message"])
+            self.assertNotIn("X-Amz-Signature", r.text)
+        batch = self.target.request("POST", "/presign/batch", auth_headers(), cases[-1][1]).json()
+        self.assertEqual(batch["index"], 1)
+
+    def test_media_type_method_and_route(self):
+        r = self.target.request("POST", "/presign", auth_headers(**{"content-type": "text/plain"}), b"{}")
+        self.assertEqual((r.status, r.json()["error"]), (415, "unsupported_media_type"))
+        r = self.target.request("GET", "/presign")
+        self.assertEqual((r.status, r.json()["error"], r.headers.get("allow")), (405, "method_not_allowed", "POST, OPTIONS"))
+        r = self.target.request("GET", "/no/such/route")
+        self.assertEqual((r.status, r.json()["error"]), (404, "not_found"))
+
+    def test_cors(self):
+        r = self.target.request("OPTIONS", "/presign", {"origin": ORIGIN, "access-control-request-method": "POST",
+                                                         "access-control-request-headers": "authorization, content-type"})
+        self.assertEqual(r.status, 204)
+        self.assertEqual(r.headers.get("access-control-allow-origin"), ORIGIN)
+        self.assertEqual(r.headers.get("access-control-allow-methods"), "GET, HEAD, POST, OPTIONS")
+        self.assertEqual(r.headers.get("access-control-allow-headers"), "authorization, content-type, range, if-none-match")
+        self.assertEqual(r.headers.get("access-control-max-age"), "600")
+        body = json.dumps({"key": self.unique_key(), "contentType": "video/mp2t"}).encode()
+        r = self.target.request("POST", "/presign", auth_headers(origin=ORIGIN), body)
+        self.assertEqual((r.status, r.headers.get("access-control-allow-origin")), (200, ORIGIN))
+        self.assertIn("Origin", r.headers.get("vary", ""))
+        r = self.target.request("POST", "/presign", auth_headers(origin="http://evil.localhost"), body)
+        self.assertEqual((r.status, r.json()["error"]), (403, "origin_not_allowed"))
+        self.assertIsNone(r.headers.get("access-control-allow-origin"))
+
+    def test_zz_no_secret_in_logs(self):
+        # Named to run last in its class, after every other case has logged.
+        logs = self.target.logs()
+        self.assertTrue(logs.strip(), "the adapter logged nothing at all")
+        for secret in SECRETS:
+            self.assertNotIn(secret, logs)
+        self.assertNotIn("X-Amz-Signature", logs)
+        self.assertNotIn("Bearer ", logs)
+
+
+class SingleUseCases:
+    @classmethod
+    def setUpClass(cls):
+        cls.store = Store()
+        cls.target = cls.make_target(base_env(cls.store, PRESIGN_SINGLE_USE="true"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.target.stop()
+        cls.store.stop()
+
+    def test_second_upload_fails_with_412(self):
+        key = f"content/single-{time.time_ns()}.ts"
+        answer = presign(self.target, key).json()
+        self.assertEqual(answer["headers"], {"content-type": "video/mp2t", "if-none-match": "*"})
+        self.assertEqual(upload(answer).status, 200)
+        self.assertEqual(upload(answer, data=b"overwrite!").status, 412)
+        self.assertEqual(self.store.get(key).body, SEGMENT)
+        # Without the signed If-None-Match the signature does not match.
+        self.assertEqual(upload(answer, headers={"content-type": "video/mp2t"}).status, 403)
+
+
+class ExpiryCases:
+    @classmethod
+    def setUpClass(cls):
+        cls.store = Store()
+        cls.target = cls.make_target(base_env(cls.store, PRESIGN_EXPIRES_SECONDS="1"))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.target.stop()
+        cls.store.stop()
+
+    def test_expired_url_is_refused(self):
+        answer = presign(self.target, f"content/expiry-{time.time_ns()}.ts").json()
+        time.sleep(2.2)
+        self.assertEqual(upload(answer).status, 403)
+
+
+def load(module_globals):
+    return unittest.defaultTestLoader.loadTestsFromModule(module_globals)
