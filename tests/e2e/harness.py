@@ -339,3 +339,62 @@ class HttpTarget:
 
     def logs(self):
         return self._logs()
+
+
+# ---------- the Worker under wrangler dev ----------
+
+WRANGLER = os.path.join(TOOLS, "node", "node_modules", ".bin", "wrangler")
+
+
+class WorkerTarget(HttpTarget):
+    """The Worker in workerd via `scripts/worker-dev.sh` (wrangler dev), configured with --var."""
+
+    def __init__(self, env, persist_to=None):
+        self.port = free_port()
+        self.logfile = tempfile.NamedTemporaryFile(prefix="presign-worker-", suffix=".log", delete=False)
+        args = [os.path.join(ROOT, "scripts", "worker-dev.sh"), "--port", str(self.port),
+                "--inspector-port", str(free_port()), "--log-level", "log"]
+        if persist_to:
+            args += ["--persist-to", persist_to]
+        for k, v in env.items():
+            args += ["--var", f"{k}:{v}"]
+        self.proc = subprocess.Popen(args, stdout=self.logfile, stderr=subprocess.STDOUT, cwd=ROOT,
+                                     start_new_session=True)
+        super().__init__("worker", f"http://127.0.0.1:{self.port}", self.logs)
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("wrangler dev exited:\n" + self.logs()[-3000:])
+            try:
+                r = http("GET", self.base_url + "/health", timeout=2)
+                if r.status in (200, 503):
+                    return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise TimeoutError("wrangler dev did not answer /health:\n" + self.logs()[-3000:])
+
+    def logs(self):
+        with open(self.logfile.name, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        import signal
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.logfile.close()
+
+
+def r2_put(persist_to, key, path, content_type):
+    """Seeds the local R2 bucket that `wrangler dev --persist-to` simulates."""
+    env = dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false")
+    subprocess.run([WRANGLER, "r2", "object", "put", f"my-video-bucket/{key}", "--file", path, "--content-type",
+                    content_type, "--local", "--persist-to", persist_to], check=True, cwd=ROOT, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

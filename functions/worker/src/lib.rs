@@ -1,1 +1,152 @@
+//! The presign service as a Cloudflare Worker (workers-rs), in front of R2.
+//!
+//! As thin as the Lambda adapter: configuration from `[vars]` and secrets, parsed once per
+//! isolate; the clock from JavaScript's `Date` (`SystemTime::now()` panics on wasm32); the JWKS
+//! fetched with the Workers `fetch` when the core asks; object reads from the R2 binding when
+//! `SERVE_OBJECTS=true`. Every decision is the core's.
 
+mod objects;
+
+use std::sync::OnceLock;
+
+use futures_util::StreamExt as _;
+use presign_core::handler::MAX_BATCH_BODY;
+use presign_core::jwks::MAX_JWKS_BYTES;
+use presign_core::{Config, Outcome, Service, UnixTime};
+use worker::{console_error, console_log, console_warn, event, Context, Date, Env, Request, Response, Result};
+
+/// The service of this isolate: the configuration is read and validated on the first request.
+static SERVICE: OnceLock<Service> = OnceLock::new();
+
+fn service(env: &Env) -> &'static Service {
+    SERVICE.get_or_init(|| {
+        let service = Service::new(Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string())));
+        match service.config() {
+            Err(e) => console_error!("{}", serde_json::json!({"level": "error", "error": "config_invalid", "variable": e.variable, "message": e.to_string()})),
+            Ok(c) if !c.auth.is_enabled() => console_warn!(
+                "{}",
+                serde_json::json!({"level": "warn", "message": "Auth is off: neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set, so every request may presign."})
+            ),
+            Ok(_) => {}
+        }
+        service
+    })
+}
+
+fn now() -> UnixTime {
+    UnixTime(Date::now().as_millis() / 1000)
+}
+
+/// Reads at most `MAX_BATCH_BODY + 1` bytes: enough for the core to tell "too large".
+async fn read_body(req: &mut Request) -> Vec<u8> {
+    let Ok(mut stream) = req.stream() else { return Vec::new() };
+    let mut body = Vec::new();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = MAX_BATCH_BODY + 1 - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() > MAX_BATCH_BODY {
+            break;
+        }
+    }
+    body
+}
+
+/// GETs the JWKS with a 3 s timeout and a size cap; `None` on any failure.
+async fn fetch_jwks(url: &str) -> Option<Vec<u8>> {
+    use futures_util::future::{select, Either};
+    let url: worker::Url = url.parse().ok()?;
+    let controller = worker::AbortController::default();
+    let signal = controller.signal();
+    let fetch = async {
+        let mut resp = worker::Fetch::Url(url).send_with_signal(&signal).await.ok()?;
+        if resp.status_code() != 200 {
+            console_warn!("{}", serde_json::json!({"level": "warn", "message": format!("JWKS fetch answered HTTP {}", resp.status_code())}));
+            return None;
+        }
+        let body = resp.bytes().await.ok()?;
+        (body.len() <= MAX_JWKS_BYTES).then_some(body)
+    };
+    let timeout = worker::Delay::from(std::time::Duration::from_secs(3));
+    futures_util::pin_mut!(fetch);
+    match select(fetch, timeout).await {
+        Either::Left((body, _)) => body,
+        Either::Right(((), _)) => {
+            controller.abort();
+            console_warn!("{}", serde_json::json!({"level": "warn", "message": "JWKS fetch timed out"}));
+            None
+        }
+    }
+}
+
+fn to_worker(resp: presign_core::Response, head: bool) -> Result<Response> {
+    let mut out = if head || resp.body.is_empty() { Response::empty()? } else { Response::from_bytes(resp.body.into_bytes())? };
+    let headers = out.headers_mut();
+    for (name, value) in &resp.headers {
+        headers.set(name, value)?;
+    }
+    Ok(out.with_status(resp.status))
+}
+
+fn log_request(method: &str, route: &str, status: u16, error: Option<&str>, started_ms: u64) {
+    console_log!(
+        "{}",
+        serde_json::json!({
+            "level": if status >= 500 { "error" } else { "info" },
+            "method": method,
+            "route": route,
+            "status": status,
+            "latencyMs": Date::now().as_millis().saturating_sub(started_ms),
+            "error": error,
+        })
+    );
+}
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let started = Date::now().as_millis();
+    let service = service(&env);
+    let method = req.method();
+    let method = method.as_ref();
+    let path = req.path();
+    let headers = req.headers().clone();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let (origin, authorization, content_type) = (header("origin"), header("authorization"), header("content-type"));
+    let body = if method == "POST" { read_body(&mut req).await } else { Vec::new() };
+    let core_req = presign_core::Request {
+        method,
+        path: &path,
+        origin: origin.as_deref(),
+        authorization: authorization.as_deref(),
+        content_type: content_type.as_deref(),
+        body: &body,
+    };
+
+    let mut outcome = service.handle(&core_req, now());
+    if let Outcome::FetchJwks { url } = &outcome {
+        let fetched = fetch_jwks(url).await;
+        service.record_jwks_fetch(now(), fetched.as_deref());
+        outcome = service.handle(&core_req, now());
+    }
+    let resp = match outcome {
+        Outcome::Respond(r) => r,
+        Outcome::FetchJwks { .. } => service.auth_unavailable(&core_req),
+        Outcome::ReadObject(read) => {
+            let range = header("range");
+            let if_none_match = header("if-none-match");
+            return match objects::read(&env, &read, range.as_deref(), if_none_match.as_deref()).await {
+                Ok((resp, status)) => {
+                    log_request(method, "object", status, None, started);
+                    Ok(resp)
+                }
+                Err(e) => {
+                    console_error!("{}", serde_json::json!({"level": "error", "message": format!("R2 read failed: {e}")}));
+                    let r = service.internal_error(&core_req);
+                    log_request(method, "object", r.status, r.error_code, started);
+                    to_worker(r, false)
+                }
+            };
+        }
+    };
+    log_request(method, resp.route, resp.status, resp.error_code, started);
+    to_worker(resp, method == "HEAD")
+}

@@ -1,0 +1,138 @@
+"""The shared cases against the Worker in workerd (wrangler dev), the read path against the
+local R2 binding, and the parity test: Lambda and Worker answer byte-identical JSON."""
+
+import json
+import os
+import re
+import tempfile
+import time
+import unittest
+
+import cases
+from harness import ORIGIN, LambdaTarget, Store, WorkerTarget, base_env, http, r2_put
+
+
+class Worker(cases.AdapterCases, unittest.TestCase):
+    @staticmethod
+    def make_target(env):
+        return WorkerTarget(env)
+
+
+class WorkerSingleUse(cases.SingleUseCases, unittest.TestCase):
+    @staticmethod
+    def make_target(env):
+        return WorkerTarget(env)
+
+
+class WorkerExpiry(cases.ExpiryCases, unittest.TestCase):
+    @staticmethod
+    def make_target(env):
+        return WorkerTarget(env)
+
+
+class Parity(unittest.TestCase):
+    """Same configuration, same request, same instant: the same bytes from both adapters."""
+
+    def test_lambda_and_worker_answer_identically(self):
+        store = Store()
+        env = base_env(store, PRESIGN_SINGLE_USE="true")
+        lam = LambdaTarget(env)
+        wrk = WorkerTarget(env)
+        try:
+            body = json.dumps({"files": [{"key": "content/parity/seg 0.ts", "contentType": "video/mp2t"},
+                                         {"key": "content/parity/ü.m3u8", "contentType": "application/vnd.apple.mpegurl"}]}).encode()
+            headers = cases.auth_headers(origin=ORIGIN)
+            for _ in range(10):
+                a = lam.request("POST", "/presign/batch", headers, body)
+                b = wrk.request("POST", "/presign/batch", headers, body)
+                date = lambda r: re.search(r"X-Amz-Date=(\w+)", r.text).group(1)
+                if date(a) == date(b):  # both signed in the same second
+                    break
+            self.assertEqual((a.status, b.status), (200, 200), b.text)
+            self.assertEqual(a.body, b.body)
+            for name in ("content-type", "cache-control", "access-control-allow-origin", "vary"):
+                self.assertEqual(a.headers.get(name), b.headers.get(name), name)
+            for path, hs, data in (("/presign", headers, b'{"key":"content/../x","contentType":"video/mp2t"}'),
+                                   ("/presign", {"content-type": "application/json"}, b"{}"),
+                                   ("/nope", {}, None), ("/health", {}, None)):
+                a = lam.request("POST" if data else "GET", path, hs, data)
+                b = wrk.request("POST" if data else "GET", path, hs, data)
+                self.assertEqual((a.status, a.body), (b.status, b.body), path)
+        finally:
+            lam.stop()
+            wrk.stop()
+            store.stop()
+
+
+class WorkerReadPath(unittest.TestCase):
+    """GET/HEAD /<key> from the local R2 binding wrangler dev simulates."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.persist = tempfile.mkdtemp(prefix="presign-r2-")
+        cls.segment = bytes(range(256)) * 40
+        seg = os.path.join(cls.persist, "seg.ts")
+        with open(seg, "wb") as f:
+            f.write(cls.segment)
+        pl = os.path.join(cls.persist, "index.m3u8")
+        with open(pl, "w") as f:
+            f.write("#EXTM3U\n")
+        r2_put(cls.persist, "content/v1/seg-0.ts", seg, "video/mp2t")
+        r2_put(cls.persist, "content/v1/index.m3u8", pl, "application/vnd.apple.mpegurl")
+        cls.store = Store()
+        cls.target = WorkerTarget(base_env(cls.store, SERVE_OBJECTS="true"), persist_to=cls.persist)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.target.stop()
+        cls.store.stop()
+
+    def get(self, path, method="GET", **headers):
+        return http(method, self.target.base_url + path, headers)
+
+    def test_whole_object_and_cache_headers(self):
+        r = self.get("/content/v1/seg-0.ts")
+        self.assertEqual((r.status, r.body), (200, self.segment))
+        self.assertEqual(r.headers["cache-control"], "public, max-age=31536000, immutable")
+        self.assertEqual(r.headers["content-type"], "video/mp2t")
+        self.assertTrue(r.headers["etag"].startswith('"'))
+        p = self.get("/content/v1/index.m3u8")
+        self.assertEqual((p.status, p.body, p.headers["cache-control"]), (200, b"#EXTM3U\n", "no-cache"))
+
+    def test_range(self):
+        r = self.get("/content/v1/seg-0.ts", range="bytes=10-19")
+        self.assertEqual((r.status, r.body), (206, self.segment[10:20]))
+        self.assertEqual(r.headers["content-range"], f"bytes 10-19/{len(self.segment)}")
+        r = self.get("/content/v1/seg-0.ts", range="bytes=-5")
+        self.assertEqual((r.status, r.body), (206, self.segment[-5:]))
+        r = self.get("/content/v1/seg-0.ts", range=f"bytes={len(self.segment)}-")
+        self.assertEqual((r.status, r.headers["content-range"]), (416, f"bytes */{len(self.segment)}"))
+
+    def test_if_none_match_304(self):
+        etag = self.get("/content/v1/seg-0.ts").headers["etag"]
+        r = self.get("/content/v1/seg-0.ts", **{"if-none-match": etag})
+        self.assertEqual((r.status, r.body), (304, b""))
+        self.assertEqual(r.headers["etag"], etag)
+        self.assertEqual(self.get("/content/v1/seg-0.ts", **{"if-none-match": '"other"'}).status, 200)
+
+    def test_head(self):
+        r = self.get("/content/v1/seg-0.ts", method="HEAD")
+        self.assertEqual((r.status, r.body, r.headers["content-length"]), (200, b"", str(len(self.segment))))
+
+    def test_missing_and_outside_prefix(self):
+        r = self.get("/content/v1/missing.ts")
+        self.assertEqual((r.status, json.loads(r.body)["error"]), (404, "not_found"))
+        self.assertEqual(self.get("/private/seg-0.ts").status, 404)
+        self.assertEqual(self.get("/content/%2E%2E/seg-0.ts").status, 400)
+
+    def test_cors_on_reads(self):
+        r = self.get("/content/v1/seg-0.ts", origin=ORIGIN, range="bytes=0-0")
+        self.assertEqual(r.status, 206)
+        self.assertEqual(r.headers["access-control-allow-origin"], ORIGIN)
+        self.assertEqual(r.headers["access-control-expose-headers"], "Content-Length, Content-Range, ETag")
+        self.assertIn("Origin", r.headers["vary"])
+        self.assertEqual(self.get("/content/v1/seg-0.ts", origin="http://evil.localhost").status, 403)
+
+
+if __name__ == "__main__":
+    unittest.main()
