@@ -8,7 +8,7 @@ started=$(date +%s)
 step() { printf '\n=== %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
 
 step "setup"
-scripts/setup.sh
+scripts/setup.sh --worker
 
 step "core: unit, contract and SDK differential tests"
 cargo test --locked -p presign-core
@@ -24,7 +24,10 @@ ls -l target/release/presign-lambda | awk '{print "presign-lambda release binary
 step "deployment config: sam validate, sam validate --lint, cfn-lint"
 scripts/check-deploy-config.sh
 
-step "end-to-end: Lambda through the Runtime API, real store"
+step "worker: wasm build through worker-build, wrangler deploy --dry-run"
+scripts/check-wrangler.sh
+
+step "end-to-end: Lambda (Runtime API) and Worker (wrangler dev), real store"
 python3 -W ignore::ResourceWarning -m unittest discover -s tests/e2e -p 'test_*.py' -v 2>&1 | tail -n 60
 
 step "done"
