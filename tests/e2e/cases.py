@@ -30,16 +30,18 @@ def upload(answer, data=SEGMENT, headers=None):
     return http(answer["method"], answer["url"], headers if headers is not None else answer["headers"], data)
 
 
-class AdapterCases:
-    """Mixin: subclasses are unittest.TestCase with `make_target(env)` and `target_name`."""
+class WithStoreAndTarget:
+    """Mixin for a unittest.TestCase with `make_target(env)`: one store and one adapter per
+    class, configured with `base_env` plus `extra_env`."""
 
     store = None
     target = None
+    extra_env = {}
 
     @classmethod
     def setUpClass(cls):
         cls.store = Store()
-        cls.target = cls.make_target(base_env(cls.store))
+        cls.target = cls.make_target(base_env(cls.store, **cls.extra_env))
 
     @classmethod
     def tearDownClass(cls):
@@ -47,6 +49,10 @@ class AdapterCases:
             cls.target.stop()
         if cls.store is not None:
             cls.store.stop()
+
+
+class AdapterCases(WithStoreAndTarget):
+    """The main case list, with the default configuration."""
 
     def unique_key(self, name="seg-0.ts"):
         return f"content/{self.id().rsplit('.', 1)[-1]}-{time.time_ns()}/{name}"
@@ -188,16 +194,8 @@ class AdapterCases:
         self.assertNotIn("Bearer ", logs)
 
 
-class SingleUseCases:
-    @classmethod
-    def setUpClass(cls):
-        cls.store = Store()
-        cls.target = cls.make_target(base_env(cls.store, PRESIGN_SINGLE_USE="true"))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.target.stop()
-        cls.store.stop()
+class SingleUseCases(WithStoreAndTarget):
+    extra_env = {"PRESIGN_SINGLE_USE": "true"}
 
     def test_second_upload_fails_with_412(self):
         key = f"content/single-{time.time_ns()}.ts"
@@ -210,16 +208,8 @@ class SingleUseCases:
         self.assertEqual(upload(answer, headers={"content-type": "video/mp2t"}).status, 403)
 
 
-class ExpiryCases:
-    @classmethod
-    def setUpClass(cls):
-        cls.store = Store()
-        cls.target = cls.make_target(base_env(cls.store, PRESIGN_EXPIRES_SECONDS="1"))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.target.stop()
-        cls.store.stop()
+class ExpiryCases(WithStoreAndTarget):
+    extra_env = {"PRESIGN_EXPIRES_SECONDS": "1"}
 
     def test_expired_url_is_refused(self):
         answer = presign(self.target, f"content/expiry-{time.time_ns()}.ts").json()
