@@ -85,6 +85,15 @@ enum Route {
 }
 
 impl Route {
+    fn of(path: &str) -> Route {
+        match path {
+            "/presign" => Route::Presign,
+            "/presign/batch" => Route::Batch,
+            "/health" => Route::Health,
+            _ => Route::Other,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Route::Presign => "/presign",
@@ -161,14 +170,8 @@ impl Service {
     }
 
     pub fn handle(&self, req: &Request<'_>, now: UnixTime) -> Outcome {
-        let route = match req.path {
-            "/presign" => Route::Presign,
-            "/presign/batch" => Route::Batch,
-            "/health" => Route::Health,
-            _ => Route::Other,
-        };
-        let cors_policy = self.config.as_ref().map_or(&CorsPolicy::Off, |c| &c.cors);
-        let decision = cors_policy.decide(req.origin);
+        let route = Route::of(req.path);
+        let decision = self.cors_policy().decide(req.origin);
         let reply = Reply { route: route.name(), cors: cors_headers(decision) };
         if decision == OriginDecision::Denied {
             return Outcome::Respond(reply.error(&ApiError::OriginNotAllowed, None));
@@ -216,9 +219,9 @@ impl Service {
             return Outcome::Respond(reply.error(&ApiError::PayloadTooLarge { limit }, None));
         }
         let answer = if route == Route::Batch {
-            presign_batch(settings, config, &caller, req.body, now)
+            presign_batch(settings, &caller, req.body, now)
         } else {
-            presign_one(settings, config, &caller, req.body, now)
+            presign_one(settings, &caller, req.body, now)
         };
         Outcome::Respond(match answer {
             Ok(body) => reply.json(200, body, None),
@@ -274,13 +277,13 @@ fn sign_file<'a>(settings: &PresignSettings, caller: &Caller, file: &'a FileRequ
 
 type Failure = (ApiError, Option<usize>);
 
-fn presign_one(settings: &PresignSettings, _config: &Config, caller: &Caller, body: &[u8], now: UnixTime) -> Result<String, Failure> {
+fn presign_one(settings: &PresignSettings, caller: &Caller, body: &[u8], now: UnixTime) -> Result<String, Failure> {
     let file: FileRequest<'_> = serde_json::from_slice(body).map_err(|e| (api::json_error(&e), None))?;
     let signed = sign_file(settings, caller, &file, now).map_err(|e| (e, None))?;
     serde_json::to_string(&signed).map_err(|_| (ApiError::Internal, None))
 }
 
-fn presign_batch(settings: &PresignSettings, _config: &Config, caller: &Caller, body: &[u8], now: UnixTime) -> Result<String, Failure> {
+fn presign_batch(settings: &PresignSettings, caller: &Caller, body: &[u8], now: UnixTime) -> Result<String, Failure> {
     let batch: BatchRequest<'_> = serde_json::from_slice(body).map_err(|e| (api::json_error(&e), None))?;
     if batch.files.is_empty() || batch.files.len() > settings.max_batch {
         let message = format!("A batch holds 1 to {} files.", settings.max_batch);
@@ -330,17 +333,25 @@ impl Service {
         Reply { route: "object", cors: read.cors_headers.clone() }.error(&ApiError::NotFound, None)
     }
 
+    fn cors_policy(&self) -> &CorsPolicy {
+        self.config.as_ref().map_or(&CorsPolicy::Off, |c| &c.cors)
+    }
+
+    /// An error response for `req` decided by an adapter, with the CORS headers that apply.
+    fn adapter_error(&self, req: &Request<'_>, err: &ApiError) -> Response {
+        let cors = cors_headers(self.cors_policy().decide(req.origin));
+        Reply { route: Route::of(req.path).name(), cors }.error(err, None)
+    }
+
     /// The JSON 500 an adapter answers when something unexpected fails on its side.
     pub fn internal_error(&self, req: &Request<'_>) -> Response {
-        let cors_policy = self.config.as_ref().map_or(&CorsPolicy::Off, |c| &c.cors);
-        Reply { route: "other", cors: cors_headers(cors_policy.decide(req.origin)) }.error(&ApiError::Internal, None)
+        self.adapter_error(req, &ApiError::Internal)
     }
 
     /// The 503 an adapter answers when the JWKS fetch the core asked for left no usable keys
     /// and the core still asks for one (it should not; this is the safe fallback).
     pub fn auth_unavailable(&self, req: &Request<'_>) -> Response {
-        let cors_policy = self.config.as_ref().map_or(&CorsPolicy::Off, |c| &c.cors);
-        Reply { route: "other", cors: cors_headers(cors_policy.decide(req.origin)) }.error(&ApiError::AuthUnavailable, None)
+        self.adapter_error(req, &ApiError::AuthUnavailable)
     }
 }
 
