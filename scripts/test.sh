@@ -27,7 +27,8 @@ scripts/check-deploy-config.sh
 step "worker: wasm build through worker-build, wrangler deploy --dry-run"
 scripts/check-wrangler.sh
 
-step "end-to-end: Lambda (Runtime API) and Worker (wrangler dev), real store"
+step "end-to-end: Lambda (Runtime API) and Worker (wrangler dev), real store, real JWKS server"
+cargo build --locked -q -p presign-core --example jwt_fixture
 python3 -W ignore::ResourceWarning -m unittest discover -s tests/e2e -p 'test_*.py' -v 2>&1 | tail -n 60
 
 step "done"

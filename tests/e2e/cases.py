@@ -219,3 +219,55 @@ class ExpiryCases(WithStoreAndTarget):
 
 def load(module_globals):
     return unittest.defaultTestLoader.loadTestsFromModule(module_globals)
+
+
+class JwksCases:
+    """Auth through a real JWKS server: outage -> 503 (never open), recovery, caching, and HS256
+    tokens refused. Subclasses provide `make_target(env)`."""
+
+    @classmethod
+    def setUpClass(cls):
+        from harness import JwksServer, jwt_fixture
+        cls.fixture = jwt_fixture()
+        cls.jwks = JwksServer(cls.fixture["jwks"])
+        cls.jwks.mode = "error"  # the identity provider is down when the function starts
+        cls.store = Store()
+        env = base_env(cls.store, AUTH_JWKS_URL=cls.jwks.url)
+        del env["AUTH_JWT_SECRET"]
+        cls.target = cls.make_target(env)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.target.stop()
+        cls.store.stop()
+        cls.jwks.stop()
+
+    def call(self, token):
+        body = json.dumps({"key": f"content/jwks-{time.time_ns()}.ts", "contentType": "video/mp2t"}).encode()
+        return self.target.request("POST", "/presign", auth_headers(token), body)
+
+    def test_outage_recovery_and_caching(self):
+        token = self.fixture["token"]
+        r = self.call(token)
+        self.assertEqual((r.status, r.json()["error"]), (503, "auth_unavailable"), r.text)
+        self.assertNotIn("url", r.json())
+        self.jwks.mode = "garbage"
+        time.sleep(5.2)  # the core retries a failed fetch after 5 s
+        r = self.call(token)
+        self.assertEqual((r.status, r.json()["error"]), (503, "auth_unavailable"), "garbage is not a key set")
+        self.jwks.mode = "ok"
+        time.sleep(5.2)
+        r = self.call(token)
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(upload(r.json()).status, 200)
+        fetched = self.jwks.fetches
+        for _ in range(5):
+            self.assertEqual(self.call(token).status, 200)
+        self.assertEqual(self.jwks.fetches, fetched, "keys are cached, not fetched per request")
+        # A token from a key the set does not hold: 401, and at most one refetch per 30 s.
+        for _ in range(5):
+            r = self.call(self.fixture["rotated_token"])
+            self.assertEqual((r.status, r.json()["error"]), (401, "unauthorized"))
+        self.assertLessEqual(self.jwks.fetches - fetched, 1)
+        # An HS256 token is refused when a JWKS is configured.
+        self.assertEqual(self.call(hs256_token()).status, 401)

@@ -398,3 +398,49 @@ def r2_put(persist_to, key, path, content_type):
     subprocess.run([WRANGLER, "r2", "object", "put", f"my-video-bucket/{key}", "--file", path, "--content-type",
                     content_type, "--local", "--persist-to", persist_to], check=True, cwd=ROOT, env=env,
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+# ---------- a JWKS server the test controls ----------
+
+FIXTURE_BIN = os.path.join(ROOT, "target", "debug", "examples", "jwt_fixture")
+
+
+def jwt_fixture():
+    """A fresh ES256 key set and tokens signed with it (shared/examples/jwt_fixture.rs)."""
+    return json.loads(subprocess.run([FIXTURE_BIN], check=True, capture_output=True).stdout)
+
+
+class JwksServer:
+    """Serves `/jwks.json` on 127.0.0.1 as `mode` says: "ok" (the key set), "error" (HTTP 500)
+    or "garbage" (200 with HTML); counts the fetches."""
+
+    def __init__(self, jwks):
+        self.jwks = jwks
+        self.mode = "ok"
+        self.fetches = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                server.fetches += 1
+                if server.mode == "error":
+                    body, status, ctype = b"oops", 500, "text/plain"
+                elif server.mode == "garbage":
+                    body, status, ctype = b"<html>not a key set</html>", 200, "text/html"
+                else:
+                    body, status, ctype = json.dumps(server.jwks).encode(), 200, "application/json"
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()

@@ -107,5 +107,12 @@ class LambdaSessionToken(unittest.TestCase):
             store.stop()
 
 
+
+class LambdaJwks(cases.JwksCases, unittest.TestCase):
+    @staticmethod
+    def make_target(env):
+        return LambdaTarget(env)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -137,5 +137,12 @@ class WorkerReadPath(unittest.TestCase):
         self.assertEqual(self.get("/content/v1/seg-0.ts", origin="http://evil.localhost").status, 403)
 
 
+
+class WorkerJwks(cases.JwksCases, unittest.TestCase):
+    @staticmethod
+    def make_target(env):
+        return WorkerTarget(env)
+
+
 if __name__ == "__main__":
     unittest.main()
