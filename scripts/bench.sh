@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every benchmark in one go and writes BENCHMARKS.md and target/bench/summary.json.
+# Not part of CI (too slow and noisy for pass/fail); scripts/test.sh only compiles the benches.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="${PRESIGN_TOOLS:-$HOME/.cache/presign-tools}"
+cd "$root"
+scripts/setup.sh >/dev/null
+
+node_dir="$tools/node-bench"
+if [ ! -d "$node_dir/node_modules/aws4fetch" ] || [ ! -d "$node_dir/node_modules/@aws-sdk/s3-request-presigner" ]; then
+  mkdir -p "$node_dir" && [ -f "$node_dir/package.json" ] || echo '{"private":true,"type":"module"}' > "$node_dir/package.json"
+  (cd "$node_dir" && npm install --silent --no-audit --no-fund @aws-sdk/client-s3 @aws-sdk/s3-request-presigner aws4fetch >/dev/null)
+fi
+cp bench/node/presign.mjs "$node_dir/presign.mjs"
+
+cargo bench --locked -p presign-core --bench presign
+cargo build --locked --release -p presign-lambda -p lambda-hello
+python3 -W ignore::ResourceWarning scripts/bench_report.py

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Collects the benchmark figures of one run and writes BENCHMARKS.md and
+target/bench/summary.json: criterion estimates (ours vs rusty-s3, aws-sdk-s3, jsonwebtoken),
+allocations per op, Node peers, Lambda cold start against a bare lambda_http hello-world, sizes.
+
+Run by scripts/bench.sh after `cargo bench` and the release builds."""
+
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from harness import RuntimeApi, v2_event  # noqa: E402
+
+TOOLS = os.environ.get("PRESIGN_TOOLS", os.path.expanduser("~/.cache/presign-tools"))
+CRITERION = os.path.join(ROOT, "target", "criterion")
+OUT = os.path.join(ROOT, "target", "bench")
+
+
+def criterion_ns(group, name):
+    path = os.path.join(CRITERION, group, name, "new", "estimates.json")
+    with open(path) as f:
+        return json.load(f)["median"]["point_estimate"]
+
+
+def cold_start(binary, env, runs=31):
+    """Exec to first response through the Runtime API double; median ms and peak RSS (KiB)."""
+    times, rss = [], []
+    for _ in range(runs):
+        api = RuntimeApi()
+        api.events.put(("bench", v2_event("GET", "/health", {}, None)))
+        full = {"PATH": os.environ["PATH"], "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.port}",
+                "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "1",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_LOG_GROUP_NAME": "g",
+                "AWS_LAMBDA_LOG_STREAM_NAME": "s", "RUST_LOG": "off"}
+        full.update(env)
+        start = time.perf_counter()
+        proc = subprocess.Popen([binary], env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with api.cond:
+            api.cond.wait_for(lambda: "bench" in api.results, timeout=10)
+        times.append((time.perf_counter() - start) * 1000)
+        with open(f"/proc/{proc.pid}/status") as f:
+            rss.append(next(int(l.split()[1]) for l in f if l.startswith("VmHWM")))
+        proc.kill()
+        proc.wait()
+        api.stop()
+    return statistics.median(times), statistics.median(rss)
+
+
+def node_peers():
+    node_dir = os.path.join(TOOLS, "node-bench")
+    # bench.sh copies bench/node/presign.mjs next to its node_modules (ESM resolves from there).
+    run = subprocess.run(["node", os.path.join(node_dir, "presign.mjs")], cwd=node_dir, capture_output=True, text=True, check=True)
+    return {d["name"]: d["ns_per_op"] for d in (json.loads(l) for l in run.stdout.splitlines() if l.strip())}
+
+
+def read_alloc(name):
+    try:
+        with open(os.path.join(OUT, f"allocs-{name}.txt")) as f:
+            return float(f.read())
+    except OSError:
+        return None
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    rows, summary = [], {"date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}"}
+    with open("/proc/cpuinfo") as f:
+        model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "unknown cpu")
+    summary["machine"] = f"{model}, {os.cpu_count()} cores"
+
+    def row(op, ours, alt_name, alt, unit="ns"):
+        ratio = alt / ours if (alt and ours) else None
+        rows.append((op, ours, alt_name, alt, ratio, unit))
+        summary.setdefault("rows", []).append({"operation": op, "ours": ours, "alternative": alt_name, "theirs": alt, "ratio": ratio, "unit": unit})
+
+    for group, op in (("presign", "presign PUT"), ("presign_session_token", "presign PUT + session token"), ("presign_batch_100", "batch of 100")):
+        ours = criterion_ns(group, "ours")
+        row(op, ours, "rusty-s3", criterion_ns(group, "rusty-s3"))
+        row(op, ours, "aws-sdk-s3 presigner", criterion_ns(group, "aws-sdk-s3"))
+    for alg in ("HS256", "RS256", "ES256", "EdDSA"):
+        row(f"JWT verify {alg}", criterion_ns(f"auth_{alg}", "ours"), "jsonwebtoken", criterion_ns(f"auth_{alg}", "jsonwebtoken"))
+    row("whole request (HS256 + CORS)", criterion_ns("request_hs256_cors", "ours"), "-", None)
+    presign_ns = criterion_ns("presign", "ours")
+    for name, ns in node_peers().items():
+        row("presign PUT (Node peer)", presign_ns, name, ns)
+    for name in ("presign-ours", "presign-rusty-s3", "request-ours"):
+        summary.setdefault("allocations_per_op", {})[name] = read_alloc(name)
+
+    ours_bin = os.path.join(ROOT, "target", "release", "presign-lambda")
+    hello_bin = os.path.join(ROOT, "target", "release", "lambda-hello")
+    env = {"ENABLE_PRESIGN": "true", "S3_BUCKET": "b", "AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK",
+           "AUTH_JWT_SECRET": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldC0zMmJ5dGVz"}
+    ours_ms, ours_rss = cold_start(ours_bin, env)
+    hello_ms, hello_rss = cold_start(hello_bin, {})
+    row("Lambda cold start (exec to first response, median of 31)", ours_ms, "bare lambda_http hello", hello_ms, "ms")
+    row("Lambda peak RSS", ours_rss, "bare lambda_http hello", hello_rss, "KiB")
+    row("Lambda binary (stripped)", os.path.getsize(ours_bin), "bare lambda_http hello", os.path.getsize(hello_bin), "bytes")
+    wasm = os.path.join(ROOT, "functions", "worker", "build", "index_bg.wasm")
+    if os.path.exists(wasm):
+        gz = len(subprocess.run(["gzip", "-9", "-c", wasm], capture_output=True, check=True).stdout)
+        summary["worker_wasm"] = {"raw_bytes": os.path.getsize(wasm), "gzip_bytes": gz}
+
+    with open(os.path.join(OUT, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+
+    def fmt(v, unit):
+        if v is None:
+            return "-"
+        if unit == "ns":
+            return f"{v / 1000:.2f} µs" if v >= 1000 else f"{v:.0f} ns"
+        if unit == "ms":
+            return f"{v:.2f} ms"
+        return f"{v:,.0f} {unit}"
+
+    lines = [
+        "# Benchmarks", "",
+        f"Measured by `scripts/bench.sh` on {summary['machine']}, {summary['date']}, all in one run. "
+        "Ratio = alternative / ours (above 1: ours is faster or smaller). Times are medians.", "",
+        "| operation | ours | alternative | theirs | ratio |", "|---|---|---|---|---|",
+    ]
+    for op, ours, alt_name, alt, ratio, unit in rows:
+        lines.append(f"| {op} | {fmt(ours, unit)} | {alt_name} | {fmt(alt, unit)} | {f'{ratio:.2f}x' if ratio else '-'} |")
+    allocs = summary["allocations_per_op"]
+    lines += ["", "Allocations per operation (counting global allocator): " + ", ".join(f"{k}: {v}" for k, v in allocs.items()) + "."]
+    if "worker_wasm" in summary:
+        w = summary["worker_wasm"]
+        lines += ["", f"Worker wasm: {w['raw_bytes']:,} bytes raw, {w['gzip_bytes']:,} bytes gzip -9."]
+    lines += ["", "Not measured yet: Worker requests per second and p99 under load against an aws4fetch Worker."]
+    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
