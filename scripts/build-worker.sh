@@ -12,10 +12,14 @@ locked() { awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/version = |"
 export WASM_BINDGEN_BIN="$tools/wasm-bindgen-cli-$(locked wasm-bindgen)/bin/wasm-bindgen"
 export WASM_OPT_BIN="$tools/node/node_modules/binaryen/bin/wasm-opt"
 export ESBUILD_BIN="$tools/node/node_modules/.bin/esbuild"
-# The workspace release profile is tuned for the Lambda (opt-level 3, strip). For wasm: size
-# first, and no `strip` (it removes the target_features section wasm-bindgen reads; wasm-opt
-# strips instead).
+# The workspace release profile is tuned for the Lambda (hot path at opt-level 3, strip). For
+# wasm: size first everywhere, and no `strip` (it removes the target_features section
+# wasm-bindgen reads; wasm-opt strips instead).
 export CARGO_PROFILE_RELEASE_OPT_LEVEL=z
 export CARGO_PROFILE_RELEASE_STRIP=false
+size_first=()
+for package in '"*"' presign-core sha2 hmac; do
+  size_first+=(--config "profile.release.package.$package.opt-level=\"z\"")
+done
 cd "$root/functions/worker"
-exec "$tools/worker-build-$(locked worker)/bin/worker-build" --release
+exec "$tools/worker-build-$(locked worker)/bin/worker-build" --release "${size_first[@]}"

@@ -13,6 +13,10 @@ scripts/setup.sh --worker
 step "core: unit, contract and SDK differential tests"
 cargo test --locked -p presign-core
 
+step "benchmarks compile (they run with scripts/bench.sh, not in CI)"
+cargo bench --locked -p presign-core --no-run
+cargo build --locked --release -p lambda-hello
+
 step "core: builds for wasm32-unknown-unknown"
 cargo build --locked -p presign-core --target wasm32-unknown-unknown
 
