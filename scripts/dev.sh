@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the service locally, nothing to configure:
 #   - s3s-fs (a real S3-compatible store that verifies signatures) on 127.0.0.1 with a bucket,
+#     behind a CORS layer (scripts/store_cors_proxy.py) so browser pages on CORS_ORIGINS can PUT,
 #   - the Lambda function under `cargo lambda watch` (rebuilds on change),
 #   - a generated development JWT secret and store credentials, written to an env file,
 # then prints a token and ready-to-paste curl commands. Ctrl-C stops everything it started.
@@ -50,8 +51,13 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-"$tools/s3s-fs/bin/s3s-fs" --host 127.0.0.1 --port "$store_port" --access-key "$AWS_ACCESS_KEY_ID" \
+# The store listens on an inner port; browsers and curl use the CORS layer on $store_port.
+inner_port=$((store_port - 1))
+"$tools/s3s-fs/bin/s3s-fs" --host 127.0.0.1 --port "$inner_port" --access-key "$AWS_ACCESS_KEY_ID" \
   --secret-key "$AWS_SECRET_ACCESS_KEY" --domain "localhost:$store_port" "$dev/store" >"$dev/store.log" 2>&1 &
+pids+=($!)
+python3 "$root/scripts/store_cors_proxy.py" --listen "$store_port" --upstream "127.0.0.1:$inner_port" \
+  --origins "$CORS_ORIGINS" >"$dev/store-cors.log" 2>&1 &
 pids+=($!)
 
 (cd "$root" && exec cargo lambda watch -p presign-lambda -A 127.0.0.1 -P "$lambda_port" --disable-cors \
@@ -62,7 +68,7 @@ base="http://127.0.0.1:$lambda_port/lambda-url/presign-lambda"
 echo "Building and starting the function (log: $dev/lambda.log)..."
 for _ in $(seq 1 600); do
   curl -fsS "$base/health" >/dev/null 2>&1 && break
-  if ! kill -0 "${pids[1]}" 2>/dev/null; then echo "cargo lambda watch stopped; see $dev/lambda.log" >&2; exit 1; fi
+  if ! kill -0 "${pids[2]}" 2>/dev/null; then echo "cargo lambda watch stopped; see $dev/lambda.log" >&2; exit 1; fi
   sleep 1
 done
 curl -fsS "$base/health" >/dev/null || { echo "the function did not become healthy; see $dev/lambda.log" >&2; exit 1; }
@@ -83,6 +89,7 @@ cat <<EOF2
 Presign service running locally.
   function:  $base   (cargo lambda watch; edits rebuild it)
   store:     http://127.0.0.1:$store_port  bucket "$bucket", objects under $dev/store/$bucket
+             (CORS for browser PUTs from: $CORS_ORIGINS)
   env file:  $dev/dev.env   (read by cargo lambda watch --env-file)
 
 A development token (valid 12 h):

@@ -9,6 +9,7 @@ step() { printf '\n=== %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
 
 step "setup"
 scripts/setup.sh --worker
+scripts/setup-browser.sh
 
 step "core: unit, contract and SDK differential tests"
 cargo test --locked -p presign-core
@@ -31,7 +32,7 @@ scripts/check-deploy-config.sh
 step "worker: wasm build through worker-build, wrangler deploy --dry-run"
 scripts/check-wrangler.sh
 
-step "end-to-end: Lambda (Runtime API) and Worker (wrangler dev), real store, real JWKS server"
+step "end-to-end: Lambda (Runtime API) and Worker (wrangler dev), real store, real JWKS server, real browser"
 cargo build --locked -q -p presign-core --example jwt_fixture
 python3 -W ignore::ResourceWarning -m unittest discover -s tests/e2e -p 'test_*.py' -v 2>&1 | tail -n 60
 

@@ -444,3 +444,45 @@ class JwksServer:
 
     def stop(self):
         self.httpd.shutdown()
+
+
+# ---------- an HTTP front for the Lambda (what API Gateway does) ----------
+
+class LambdaHttpGateway:
+    """Turns HTTP requests into API Gateway v2 events for a LambdaTarget and its answers back
+    into HTTP, so a browser can call the Lambda release binary through the Runtime API."""
+
+    def __init__(self, target):
+        self.target = target
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def handle_any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                path = self.path.split("?", 1)[0]
+                reply = gateway.target.request(self.command, path, dict(self.headers.items()), body)
+                self.send_response(reply.status)
+                for k, v in reply.headers.items():
+                    if k != "content-length":
+                        self.send_header(k, v)
+                data = b"" if self.command == "HEAD" else reply.body
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_OPTIONS = do_HEAD = do_DELETE = handle_any
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.target.stop()
