@@ -123,28 +123,11 @@ def lambda_api(env):
     return LambdaHttpGateway(LambdaTarget(env))
 
 
-class LambdaBrowserUpload(UploadCases, unittest.TestCase):
-    serve = staticmethod(lambda_api)
-
-
-class LambdaBrowserExpiry(ExpiryCases, unittest.TestCase):
-    serve = staticmethod(lambda_api)
-
-
-class LambdaBrowserSingleUse(SingleUseCases, unittest.TestCase):
-    serve = staticmethod(lambda_api)
-
-
-class WorkerBrowserUpload(UploadCases, unittest.TestCase):
-    serve = staticmethod(WorkerTarget)
-
-
-class WorkerBrowserSingleUse(SingleUseCases, unittest.TestCase):
-    serve = staticmethod(WorkerTarget)
-
-
-class WorkerBrowserExpiry(ExpiryCases, unittest.TestCase):
-    serve = staticmethod(WorkerTarget)
+# Every scenario against both adapters: LambdaBrowserUpload, WorkerBrowserExpiry, ...
+for _adapter, _serve in (("Lambda", lambda_api), ("Worker", WorkerTarget)):
+    for _cases in (UploadCases, ExpiryCases, SingleUseCases):
+        _name = f"{_adapter}Browser{_cases.__name__.removesuffix('Cases')}"
+        globals()[_name] = type(_name, (_cases, unittest.TestCase), {"serve": staticmethod(_serve)})
 
 
 if __name__ == "__main__":
