@@ -36,7 +36,7 @@ class LambdaV2(cases.AdapterCases, unittest.TestCase):
         lines = [json.loads(l) for l in self.target.logs().splitlines() if l.startswith("{")]
         health = [l for l in lines if l.get("route") == "/health"]
         self.assertTrue(health)
-        self.assertEqual(set(health[-1]) >= {"requestId", "route", "status", "latencyUs", "error"}, True)
+        self.assertEqual(set(health[-1]) >= {"requestId", "method", "route", "status", "latencyMs", "error"}, True)
         self.assertTrue(health[-1]["requestId"])
 
 

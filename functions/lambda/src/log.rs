@@ -53,13 +53,8 @@ pub fn request(request_id: &str, method: &str, resp: &Response, latency: Duratio
     if level() < wanted || level() == Level::Off {
         return;
     }
-    emit(json!({
-        "level": if resp.status >= 500 { "error" } else { "info" },
-        "requestId": request_id,
-        "method": method,
-        "route": resp.route,
-        "status": resp.status,
-        "latencyUs": latency.as_micros() as u64,
-        "error": resp.error_code,
-    }));
+    println!(
+        "{}",
+        presign_core::handler::request_log_line(request_id, method, resp.route, resp.status, resp.error_code, latency.as_secs_f64() * 1000.0)
+    );
 }

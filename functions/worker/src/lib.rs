@@ -87,18 +87,9 @@ fn to_worker(resp: presign_core::Response, head: bool) -> Result<Response> {
     Ok(out.with_status(resp.status))
 }
 
-fn log_request(method: &str, route: &str, status: u16, error: Option<&str>, started_ms: u64) {
-    console_log!(
-        "{}",
-        serde_json::json!({
-            "level": if status >= 500 { "error" } else { "info" },
-            "method": method,
-            "route": route,
-            "status": status,
-            "latencyMs": Date::now().as_millis().saturating_sub(started_ms),
-            "error": error,
-        })
-    );
+fn log_request(request_id: &str, method: &str, route: &str, status: u16, error: Option<&str>, started_ms: u64) {
+    let latency = Date::now().as_millis().saturating_sub(started_ms) as f64;
+    console_log!("{}", presign_core::handler::request_log_line(request_id, method, route, status, error, latency));
 }
 
 #[event(fetch)]
@@ -111,6 +102,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let headers = req.headers().clone();
     let header = |name: &str| headers.get(name).ok().flatten();
     let (origin, authorization, content_type) = (header("origin"), header("authorization"), header("content-type"));
+    let request_id = header("cf-ray").unwrap_or_default();
     let body = if method == "POST" { read_body(&mut req).await } else { Vec::new() };
     let core_req = presign_core::Request {
         method,
@@ -135,18 +127,18 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
             let if_none_match = header("if-none-match");
             return match objects::read(&env, &read, range.as_deref(), if_none_match.as_deref()).await {
                 Ok((resp, status)) => {
-                    log_request(method, "object", status, None, started);
+                    log_request(&request_id, method, "object", status, None, started);
                     Ok(resp)
                 }
                 Err(e) => {
                     console_error!("{}", serde_json::json!({"level": "error", "message": format!("R2 read failed: {e}")}));
                     let r = service.internal_error(&core_req);
-                    log_request(method, "object", r.status, r.error_code, started);
+                    log_request(&request_id, method, "object", r.status, r.error_code, started);
                     to_worker(r, false)
                 }
             };
         }
     };
-    log_request(method, resp.route, resp.status, resp.error_code, started);
+    log_request(&request_id, method, resp.route, resp.status, resp.error_code, started);
     to_worker(resp, method == "HEAD")
 }
