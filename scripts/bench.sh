@@ -8,6 +8,9 @@ tools="${PRESIGN_TOOLS:-$HOME/.cache/presign-tools}"
 cd "$root"
 scripts/setup.sh >/dev/null
 
+command -v wrk >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -q wrk >/dev/null || sudo apt-get install -y -q wrk >/dev/null; }
+scripts/setup-worker.sh >/dev/null
+
 node_dir="$tools/node-bench"
 if [ ! -d "$node_dir/node_modules/aws4fetch" ] || [ ! -d "$node_dir/node_modules/@aws-sdk/s3-request-presigner" ]; then
   mkdir -p "$node_dir" && [ -f "$node_dir/package.json" ] || echo '{"private":true,"type":"module"}' > "$node_dir/package.json"
@@ -17,4 +20,5 @@ cp bench/node/presign.mjs "$node_dir/presign.mjs"
 
 cargo bench --locked -p presign-core --bench presign
 cargo build --locked --release -p presign-lambda -p lambda-hello
+scripts/build-worker.sh >/dev/null 2>&1
 python3 -W ignore::ResourceWarning scripts/bench_report.py

@@ -16,7 +16,8 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from harness import RuntimeApi, v2_event  # noqa: E402
+from harness import (WRANGLER, RuntimeApi, Store, WorkerTarget, base_env, free_port,  # noqa: E402
+                     hs256_token, http, v2_event)
 
 TOOLS = os.environ.get("PRESIGN_TOOLS", os.path.expanduser("~/.cache/presign-tools"))
 CRITERION = os.path.join(ROOT, "target", "criterion")
@@ -60,6 +61,54 @@ def node_peers():
     return {d["name"]: d["ns_per_op"] for d in (json.loads(l) for l in run.stdout.splitlines() if l.strip())}
 
 
+def wrk(url, seconds=10):
+    """Requests per second and p99 latency (ms) of POST /presign under wrk on loopback."""
+    env = dict(os.environ, TOKEN=hs256_token(exp_in=3600))
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s",
+                          os.path.join(ROOT, "bench", "js-worker", "post.lua"), url],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    rps = float(next(l.split()[1] for l in out.splitlines() if l.startswith("Requests/sec")))
+    p99 = next(l.split()[1] for l in out.splitlines() if l.strip().startswith("99%"))
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+    unit = next(u for u in ("us", "ms", "s") if p99.endswith(u))
+    non2xx = next((int(l.split()[-1]) for l in out.splitlines() if "Non-2xx" in l), 0)
+    if non2xx:
+        raise RuntimeError(f"{non2xx} non-2xx answers under load at {url}:\n{out}")
+    return rps, float(p99[: -len(unit)]) * scale[unit]
+
+
+def worker_load():
+    """Our Rust Worker against the aws4fetch JavaScript Worker, both under wrangler dev."""
+    store = Store()
+    env = base_env(store)
+    ours = WorkerTarget(env)
+    node_dir = os.path.join(TOOLS, "node-bench")
+    for name in ("worker.mjs", "wrangler.toml"):
+        subprocess.run(["cp", os.path.join(ROOT, "bench", "js-worker", name), node_dir], check=True)
+    port = free_port()
+    args = [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", str(port), "--inspector-port", str(free_port()),
+            "--show-interactive-dev-session=false"]
+    for k, v in env.items():
+        args += ["--var", f"{k}:{v}"]
+    peer = subprocess.Popen(args, cwd=node_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            env=dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false"))
+    try:
+        for _ in range(240):
+            try:
+                if http("POST", f"http://127.0.0.1:{port}/presign", {"content-type": "application/json"}, b"{}", timeout=2).status == 401:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        return wrk(ours.base_url + "/presign"), wrk(f"http://127.0.0.1:{port}/presign")
+    finally:
+        import signal
+        os.killpg(peer.pid, signal.SIGTERM)
+        peer.wait()
+        ours.stop()
+        store.stop()
+
+
 def read_alloc(name):
     try:
         with open(os.path.join(OUT, f"allocs-{name}.txt")) as f:
@@ -76,7 +125,12 @@ def main():
     summary["machine"] = f"{model}, {os.cpu_count()} cores"
 
     def row(op, ours, alt_name, alt, unit="ns"):
-        ratio = alt / ours if (alt and ours) else None
+        # How many times better ours is: alternative / ours for times and sizes, ours /
+        # alternative for throughput. Above 1: ours is ahead.
+        if not (alt and ours):
+            ratio = None
+        else:
+            ratio = ours / alt if unit == "req/s" else alt / ours
         rows.append((op, ours, alt_name, alt, ratio, unit))
         summary.setdefault("rows", []).append({"operation": op, "ours": ours, "alternative": alt_name, "theirs": alt, "ratio": ratio, "unit": unit})
 
@@ -107,6 +161,10 @@ def main():
         gz = len(subprocess.run(["gzip", "-9", "-c", wasm], capture_output=True, check=True).stdout)
         summary["worker_wasm"] = {"raw_bytes": os.path.getsize(wasm), "gzip_bytes": gz}
 
+    (ours_rps, ours_p99), (js_rps, js_p99) = worker_load()
+    row("Worker POST /presign, requests/s (wrangler dev, wrk -c16)", ours_rps, "aws4fetch JS Worker", js_rps, "req/s")
+    row("Worker POST /presign, p99 latency", ours_p99, "aws4fetch JS Worker", js_p99, "ms")
+
     with open(os.path.join(OUT, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
 
@@ -117,12 +175,15 @@ def main():
             return f"{v / 1000:.2f} µs" if v >= 1000 else f"{v:.0f} ns"
         if unit == "ms":
             return f"{v:.2f} ms"
+        if unit == "req/s":
+            return f"{v:,.0f} req/s"
         return f"{v:,.0f} {unit}"
 
     lines = [
         "# Benchmarks", "",
         f"Measured by `scripts/bench.sh` on {summary['machine']}, {summary['date']}, all in one run. "
-        "Ratio = alternative / ours (above 1: ours is faster or smaller). Times are medians.", "",
+        "Ratio = how many times better ours is (alternative / ours for times and sizes, ours / alternative "
+        "for requests per second); above 1 ours is ahead. Times are medians.", "",
         "| operation | ours | alternative | theirs | ratio |", "|---|---|---|---|---|",
     ]
     for op, ours, alt_name, alt, ratio, unit in rows:
@@ -132,7 +193,6 @@ def main():
     if "worker_wasm" in summary:
         w = summary["worker_wasm"]
         lines += ["", f"Worker wasm: {w['raw_bytes']:,} bytes raw, {w['gzip_bytes']:,} bytes gzip -9."]
-    lines += ["", "Not measured yet: Worker requests per second and p99 under load against an aws4fetch Worker."]
     with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

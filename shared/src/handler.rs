@@ -302,12 +302,13 @@ fn presign_batch(settings: &PresignSettings, caller: &Caller, body: &[u8], now: 
 fn object_read(config: &Config, req: &Request<'_>, reply: Reply) -> Outcome {
     let raw = req.path.strip_prefix('/').unwrap_or(req.path);
     let key = match percent_encoding::percent_decode_str(raw).decode_utf8() {
-        Ok(k) => k.into_owned(),
-        Err(_) => return Outcome::Respond(reply.error(&ApiError::NotFound, None)),
+        Ok(k) if !k.is_empty() => k.into_owned(),
+        _ => return Outcome::Respond(reply.error(&ApiError::NotFound, None)),
     };
     if let Err(e) = validate_key(&key) {
         return Outcome::Respond(reply.error(&ApiError::InvalidKey(e), None));
     }
+    // Outside the prefixes is "nothing here" (404), not "forbidden": it reveals nothing.
     if !config.allowed_prefixes.allows(&key) {
         return Outcome::Respond(reply.error(&ApiError::NotFound, None));
     }

@@ -294,6 +294,8 @@ fn object_reads_when_enabled() {
     assert_eq!(respond(&s, &outside).status, 404);
     let traversal = Request { method: "GET", path: "/content/%2E%2E/a.ts", ..Request::default() };
     assert_eq!(respond(&s, &traversal).status, 400);
+    assert_eq!(respond(&s, &Request { method: "GET", path: "/", ..Request::default() }).status, 404);
+    assert_eq!(respond(&s, &Request { method: "GET", path: "/%FF", ..Request::default() }).status, 404);
     // Off by default: plain 404.
     assert_eq!(respond(&service(&[]), &Request { method: "GET", path: "/content/a.ts", ..Request::default() }).status, 404);
 }
