@@ -52,7 +52,8 @@ pub struct PresignParams<'a> {
 /// The per-day part of signing: derived on the first request of a UTC day, then reused.
 struct DayKey {
     day: u64,
-    key: [u8; 32],
+    /// HMAC-SHA256 keyed with the day's signing key (pads already hashed).
+    mac: signing_key::HmacSha256,
     /// `YYYYMMDD/region/s3/aws4_request`.
     scope: String,
     /// `AKID%2FYYYYMMDD%2Fregion%2Fs3%2Faws4_request`.
@@ -105,7 +106,7 @@ impl Presigner {
         credential.extend(utf8_percent_encode(&self.credentials.access_key_id, QUERY));
         credential.push_str("%2F");
         credential.extend(utf8_percent_encode(&scope, QUERY));
-        let fresh = Arc::new(DayKey { day, key, scope, credential });
+        let fresh = Arc::new(DayKey { day, mac: signature::keyed(&key), scope, credential });
         *slot = Some(Arc::clone(&fresh));
         fresh
     }
@@ -142,9 +143,9 @@ impl Presigner {
             &headers,
             UNSIGNED_PAYLOAD,
         );
-        let mut to_sign = String::with_capacity(160);
-        string_to_sign::string_to_sign(&mut to_sign, amz_date_time, &day.scope, &request_hash);
-        let sig = signature::signature(&day.key, &to_sign);
+        let request_hash = encoding::HexBuf::new(&request_hash);
+        let to_sign = string_to_sign::string_to_sign(amz_date_time, &day.scope, &request_hash);
+        let sig = signature::signature(&day.mac, &to_sign);
         url.push_str("&X-Amz-Signature=");
         url.push_str(sig.as_str());
         url
