@@ -81,7 +81,10 @@ def worker_load():
     """Our Rust Worker against the aws4fetch JavaScript Worker, both under wrangler dev."""
     store = Store()
     env = base_env(store)
-    ours = WorkerTarget(env)
+    # The peer does not log; ours runs with its request log off (RUST_LOG=off) for the
+    # comparison, and once more with it on (wrangler dev forwards every console.log line).
+    ours = WorkerTarget(dict(env, RUST_LOG="off"))
+    ours_logging = WorkerTarget(env)
     node_dir = os.path.join(TOOLS, "node-bench")
     for name in ("worker.mjs", "wrangler.toml"):
         subprocess.run(["cp", os.path.join(ROOT, "bench", "js-worker", name), node_dir], check=True)
@@ -100,12 +103,13 @@ def worker_load():
             except OSError:
                 pass
             time.sleep(0.5)
-        return wrk(ours.base_url + "/presign"), wrk(f"http://127.0.0.1:{port}/presign")
+        return wrk(ours.base_url + "/presign"), wrk(f"http://127.0.0.1:{port}/presign"), wrk(ours_logging.base_url + "/presign")
     finally:
         import signal
         os.killpg(peer.pid, signal.SIGTERM)
         peer.wait()
         ours.stop()
+        ours_logging.stop()
         store.stop()
 
 
@@ -161,9 +165,10 @@ def main():
         gz = len(subprocess.run(["gzip", "-9", "-c", wasm], capture_output=True, check=True).stdout)
         summary["worker_wasm"] = {"raw_bytes": os.path.getsize(wasm), "gzip_bytes": gz}
 
-    (ours_rps, ours_p99), (js_rps, js_p99) = worker_load()
-    row("Worker POST /presign, requests/s (wrangler dev, wrk -c16)", ours_rps, "aws4fetch JS Worker", js_rps, "req/s")
-    row("Worker POST /presign, p99 latency", ours_p99, "aws4fetch JS Worker", js_p99, "ms")
+    (ours_rps, ours_p99), (js_rps, js_p99), (log_rps, log_p99) = worker_load()
+    row("Worker POST /presign, requests/s (wrangler dev, wrk -c16, RUST_LOG=off)", ours_rps, "aws4fetch JS Worker", js_rps, "req/s")
+    row("Worker POST /presign, p99 latency (RUST_LOG=off)", ours_p99, "aws4fetch JS Worker", js_p99, "ms")
+    row("Worker POST /presign, requests/s with the request log on", log_rps, "aws4fetch JS Worker", js_rps, "req/s")
 
     with open(os.path.join(OUT, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)

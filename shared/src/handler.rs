@@ -359,17 +359,3 @@ impl Service {
 #[cfg(test)]
 mod tests;
 
-/// The one JSON log line per request both adapters write (CloudWatch / Workers logs): request
-/// id, method, route, status, latency and error code. Never a token, key, URL or signature.
-pub fn request_log_line(request_id: &str, method: &str, route: &str, status: u16, error_code: Option<&str>, latency_ms: f64) -> String {
-    serde_json::json!({
-        "level": if status >= 500 { "error" } else { "info" },
-        "requestId": request_id,
-        "method": method,
-        "route": route,
-        "status": status,
-        "latencyMs": (latency_ms * 1000.0).round() / 1000.0,
-        "error": error_code,
-    })
-    .to_string()
-}

@@ -15,6 +15,7 @@ pub mod error;
 pub mod handler;
 pub mod jwks;
 pub mod key;
+pub mod log;
 pub mod object;
 pub mod secret;
 pub mod sigv4;

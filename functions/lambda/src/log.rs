@@ -8,25 +8,13 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use presign_core::log::{request_line, LogLevel};
 use presign_core::{ConfigError, Response};
 use serde_json::json;
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Level {
-    Off,
-    Error,
-    Warn,
-    Info,
-}
-
-fn level() -> Level {
-    static LEVEL: OnceLock<Level> = OnceLock::new();
-    *LEVEL.get_or_init(|| match std::env::var("RUST_LOG").unwrap_or_default().to_ascii_lowercase().as_str() {
-        "off" => Level::Off,
-        "error" => Level::Error,
-        "warn" => Level::Warn,
-        _ => Level::Info,
-    })
+fn level() -> LogLevel {
+    static LEVEL: OnceLock<LogLevel> = OnceLock::new();
+    *LEVEL.get_or_init(|| LogLevel::parse(std::env::var("RUST_LOG").ok().as_deref()))
 }
 
 fn emit(line: serde_json::Value) {
@@ -34,7 +22,7 @@ fn emit(line: serde_json::Value) {
 }
 
 pub fn warn(message: &str) {
-    if level() >= Level::Warn {
+    if level().wants_warnings() {
         emit(json!({"level": "warn", "message": message}));
     }
 }
@@ -45,16 +33,7 @@ pub fn init_failure(e: &ConfigError) {
 }
 
 pub fn request(request_id: &str, method: &str, resp: &Response, latency: Duration) {
-    let wanted = match resp.status {
-        500.. => Level::Error,
-        400..=499 => Level::Warn,
-        _ => Level::Info,
-    };
-    if level() < wanted || level() == Level::Off {
-        return;
+    if level().wants_request(resp.status) {
+        println!("{}", request_line(request_id, method, resp.route, resp.status, resp.error_code, latency.as_secs_f64() * 1000.0));
     }
-    println!(
-        "{}",
-        presign_core::handler::request_log_line(request_id, method, resp.route, resp.status, resp.error_code, latency.as_secs_f64() * 1000.0)
-    );
 }

@@ -12,14 +12,18 @@ use std::sync::OnceLock;
 use futures_util::StreamExt as _;
 use presign_core::handler::MAX_BATCH_BODY;
 use presign_core::jwks::MAX_JWKS_BYTES;
+use presign_core::log::{request_line, LogLevel};
 use presign_core::{Config, Outcome, Service, UnixTime};
 use worker::{console_error, console_log, console_warn, event, Context, Date, Env, Request, Response, Result};
 
 /// The service of this isolate: the configuration is read and validated on the first request.
 static SERVICE: OnceLock<Service> = OnceLock::new();
+/// `RUST_LOG` from `[vars]`, read with the configuration.
+static LOG_LEVEL: OnceLock<LogLevel> = OnceLock::new();
 
 fn service(env: &Env) -> &'static Service {
     SERVICE.get_or_init(|| {
+        let _ = LOG_LEVEL.set(LogLevel::parse(env.var("RUST_LOG").ok().map(|v| v.to_string()).as_deref()));
         let service = Service::new(Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string())));
         match service.config() {
             Err(e) => console_error!("{}", serde_json::json!({"level": "error", "error": "config_invalid", "variable": e.variable, "message": e.to_string()})),
@@ -88,8 +92,10 @@ fn to_worker(resp: presign_core::Response, head: bool) -> Result<Response> {
 }
 
 fn log_request(request_id: &str, method: &str, route: &str, status: u16, error: Option<&str>, started_ms: u64) {
-    let latency = Date::now().as_millis().saturating_sub(started_ms) as f64;
-    console_log!("{}", presign_core::handler::request_log_line(request_id, method, route, status, error, latency));
+    if LOG_LEVEL.get().copied().unwrap_or(LogLevel::Info).wants_request(status) {
+        let latency = Date::now().as_millis().saturating_sub(started_ms) as f64;
+        console_log!("{}", request_line(request_id, method, route, status, error, latency));
+    }
 }
 
 #[event(fetch)]
