@@ -8,7 +8,8 @@
 #
 # Env overrides: DEV_STORE_PORT (default 9014), DEV_LAMBDA_PORT (9000), DEV_DIR (state folder,
 # default "${PRESIGN_TOOLS:-$HOME/.cache/presign-tools}/dev"; outside the repo so the logs do not
-# trigger rebuilds), DEV_CORS_ORIGINS (default http://localhost:5173,http://127.0.0.1:5173).
+# trigger rebuilds), DEV_PAGE_PORT (5173: the upload page in examples/browser),
+# DEV_CORS_ORIGINS (default http://localhost:$DEV_PAGE_PORT,http://127.0.0.1:$DEV_PAGE_PORT).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,6 +17,7 @@ tools="${PRESIGN_TOOLS:-$HOME/.cache/presign-tools}"
 dev="${DEV_DIR:-$tools/dev}"
 store_port="${DEV_STORE_PORT:-9014}"
 lambda_port="${DEV_LAMBDA_PORT:-9000}"
+page_port="${DEV_PAGE_PORT:-5173}"
 bucket=videos
 
 "$root/scripts/setup.sh" >/dev/null
@@ -40,7 +42,7 @@ fi
   echo "S3_ENDPOINT='http://127.0.0.1:$store_port'"
   echo "S3_REGION='us-east-1'"
   echo "PRESIGN_ALLOWED_PREFIXES='content/'"
-  echo "CORS_ORIGINS='${DEV_CORS_ORIGINS:-http://localhost:5173,http://127.0.0.1:5173}'"
+  echo "CORS_ORIGINS='${DEV_CORS_ORIGINS:-http://localhost:$page_port,http://127.0.0.1:$page_port}'"
   cat "$dev/secrets.env"
 } > "$dev/dev.env"
 chmod 600 "$dev/dev.env"
@@ -62,6 +64,10 @@ pids+=($!)
 
 (cd "$root" && exec cargo lambda watch -p presign-lambda -A 127.0.0.1 -P "$lambda_port" --disable-cors \
   --env-file "$dev/dev.env") >"$dev/lambda.log" 2>&1 &
+pids+=($!)
+
+# The upload page, on an origin CORS_ORIGINS allows.
+python3 -m http.server "$page_port" --bind 127.0.0.1 --directory "$root/examples/browser" >"$dev/page.log" 2>&1 &
 pids+=($!)
 
 base="http://127.0.0.1:$lambda_port/lambda-url/presign-lambda"
@@ -106,6 +112,10 @@ Upload with it (the bytes go straight to the store):
   echo 'encrypted bytes' > /tmp/seg-0.ts
   curl -i -X PUT -H 'Content-Type: video/mp2t' --data-binary @/tmp/seg-0.ts "\$URL"
 
-Ctrl-C stops the store and the function.
+Or from a browser: open
+  http://127.0.0.1:$page_port/#api=$base&token=$token
+choose a file and press Upload (the page POSTs /presign, then PUTs the file to the store).
+
+Ctrl-C stops the store, the function and the page.
 EOF2
 wait
