@@ -217,8 +217,11 @@ class ExpiryCases(WithStoreAndTarget):
         self.assertEqual(upload(answer).status, 403)
 
 
-def load(module_globals):
-    return unittest.defaultTestLoader.loadTestsFromModule(module_globals)
+def bind(adapter, make_target, case_lists):
+    """One unittest class per case list, bound to an adapter: bind("Lambda", LambdaTarget,
+    {"Expiry": ExpiryCases}) gives {"LambdaExpiry": <class>} for a module's globals()."""
+    return {f"{adapter}{name}": type(f"{adapter}{name}", (cases, unittest.TestCase), {"make_target": staticmethod(make_target)})
+            for name, cases in case_lists.items()}
 
 
 class JwksCases:

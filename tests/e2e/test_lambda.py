@@ -48,16 +48,7 @@ class LambdaV1(cases.AdapterCases, unittest.TestCase):
         return LambdaTarget(env, "v1")
 
 
-class LambdaSingleUse(cases.SingleUseCases, unittest.TestCase):
-    @staticmethod
-    def make_target(env):
-        return LambdaTarget(env)
-
-
-class LambdaExpiry(cases.ExpiryCases, unittest.TestCase):
-    @staticmethod
-    def make_target(env):
-        return LambdaTarget(env)
+globals().update(cases.bind("Lambda", LambdaTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases}))
 
 
 class LambdaInit(unittest.TestCase):
@@ -106,12 +97,6 @@ class LambdaSessionToken(unittest.TestCase):
             target.stop()
             store.stop()
 
-
-
-class LambdaJwks(cases.JwksCases, unittest.TestCase):
-    @staticmethod
-    def make_target(env):
-        return LambdaTarget(env)
 
 
 if __name__ == "__main__":

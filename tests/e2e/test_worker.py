@@ -18,16 +18,7 @@ class Worker(cases.AdapterCases, unittest.TestCase):
         return WorkerTarget(env)
 
 
-class WorkerSingleUse(cases.SingleUseCases, unittest.TestCase):
-    @staticmethod
-    def make_target(env):
-        return WorkerTarget(env)
-
-
-class WorkerExpiry(cases.ExpiryCases, unittest.TestCase):
-    @staticmethod
-    def make_target(env):
-        return WorkerTarget(env)
+globals().update(cases.bind("Worker", WorkerTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases}))
 
 
 class Parity(unittest.TestCase):
@@ -136,12 +127,6 @@ class WorkerReadPath(unittest.TestCase):
         self.assertIn("Origin", r.headers["vary"])
         self.assertEqual(self.get("/content/v1/seg-0.ts", origin="http://evil.localhost").status, 403)
 
-
-
-class WorkerJwks(cases.JwksCases, unittest.TestCase):
-    @staticmethod
-    def make_target(env):
-        return WorkerTarget(env)
 
 
 if __name__ == "__main__":
