@@ -224,16 +224,18 @@ def bind(adapter, make_target, case_lists):
             for name, cases in case_lists.items()}
 
 
-class JwksCases:
-    """Auth through a real JWKS server: outage -> 503 (never open), recovery, caching, and HS256
-    tokens refused. Subclasses provide `make_target(env)`."""
+class JwksFixture:
+    """A real JWKS server the test controls, starting in `initial_mode`, and an adapter that
+    trusts it (no AUTH_JWT_SECRET). Subclasses provide `make_target(env)`."""
+
+    initial_mode = "ok"
 
     @classmethod
     def setUpClass(cls):
         from harness import JwksServer, jwt_fixture
         cls.fixture = jwt_fixture()
         cls.jwks = JwksServer(cls.fixture["jwks"])
-        cls.jwks.mode = "error"  # the identity provider is down when the function starts
+        cls.jwks.mode = cls.initial_mode
         cls.store = Store()
         env = base_env(cls.store, AUTH_JWKS_URL=cls.jwks.url)
         del env["AUTH_JWT_SECRET"]
@@ -248,6 +250,13 @@ class JwksCases:
     def call(self, token):
         body = json.dumps({"key": f"content/jwks-{time.time_ns()}.ts", "contentType": "video/mp2t"}).encode()
         return self.target.request("POST", "/presign", auth_headers(token), body)
+
+
+class JwksCases(JwksFixture):
+    """Auth through a real JWKS server: outage -> 503 (never open), recovery, caching, and HS256
+    tokens refused."""
+
+    initial_mode = "error"  # the identity provider is down when the function starts
 
     def test_outage_recovery_and_caching(self):
         token = self.fixture["token"]
@@ -274,3 +283,17 @@ class JwksCases:
         self.assertLessEqual(self.jwks.fetches - fetched, 1)
         # An HS256 token is refused when a JWKS is configured.
         self.assertEqual(self.call(hs256_token()).status, 401)
+
+
+class JwksTimeoutCases(JwksFixture):
+    """An identity provider slower than the adapter's 3 s timeout: 503 in a few seconds, no hang."""
+
+    initial_mode = "slow"
+
+    def test_slow_jwks_times_out_to_503(self):
+        started = time.time()
+        r = self.call(self.fixture["token"])
+        elapsed = time.time() - started
+        self.assertEqual((r.status, r.json()["error"]), (503, "auth_unavailable"))
+        self.assertLess(elapsed, 5.5, "the fetch must give up after about 3 s")
+        self.assertGreaterEqual(elapsed, 2.5, "the 503 must come from the timeout, not an instant refusal")

@@ -411,8 +411,9 @@ def jwt_fixture():
 
 
 class JwksServer:
-    """Serves `/jwks.json` on 127.0.0.1 as `mode` says: "ok" (the key set), "error" (HTTP 500)
-    or "garbage" (200 with HTML); counts the fetches."""
+    """Serves `/jwks.json` on 127.0.0.1 as `mode` says: "ok" (the key set), "error" (HTTP 500),
+    "garbage" (200 with HTML) or "slow" (the key set after 6 s, beyond the adapters' 3 s
+    timeout); counts the fetches."""
 
     def __init__(self, jwks):
         self.jwks = jwks
@@ -426,6 +427,8 @@ class JwksServer:
 
             def do_GET(self):
                 server.fetches += 1
+                if server.mode == "slow":
+                    time.sleep(6)
                 if server.mode == "error":
                     body, status, ctype = b"oops", 500, "text/plain"
                 elif server.mode == "garbage":
@@ -439,6 +442,7 @@ class JwksServer:
                 self.wfile.write(body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 

@@ -48,7 +48,8 @@ class LambdaV1(cases.AdapterCases, unittest.TestCase):
         return LambdaTarget(env, "v1")
 
 
-globals().update(cases.bind("Lambda", LambdaTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases}))
+globals().update(cases.bind("Lambda", LambdaTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases,
+                                                     "JwksTimeout": cases.JwksTimeoutCases}))
 
 
 class LambdaInit(unittest.TestCase):

@@ -18,7 +18,8 @@ class Worker(cases.AdapterCases, unittest.TestCase):
         return WorkerTarget(env)
 
 
-globals().update(cases.bind("Worker", WorkerTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases}))
+globals().update(cases.bind("Worker", WorkerTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases,
+                                                     "JwksTimeout": cases.JwksTimeoutCases}))
 
 
 class Parity(unittest.TestCase):
