@@ -164,6 +164,28 @@ impl Service {
         self.config.as_ref()
     }
 
+    /// Handles a request to the end: runs [`Service::handle`], performs at most one JWKS fetch
+    /// through `fetch_jwks` when the core asks for it (the adapter's HTTP client; the core does
+    /// no I/O itself), and never answers `FetchJwks`: if keys are still unusable, 503.
+    pub async fn respond<F, Fut>(&self, req: &Request<'_>, now: impl Fn() -> UnixTime, fetch_jwks: F) -> Outcome
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = Option<Vec<u8>>>,
+    {
+        let outcome = match self.handle(req, now()) {
+            Outcome::FetchJwks { url } => {
+                let body = fetch_jwks(url).await;
+                self.record_jwks_fetch(now(), body.as_deref());
+                self.handle(req, now())
+            }
+            other => other,
+        };
+        match outcome {
+            Outcome::FetchJwks { .. } => Outcome::Respond(self.auth_unavailable(req)),
+            other => other,
+        }
+    }
+
     /// Records the result of a JWKS fetch the core asked for (`None`: the fetch failed).
     pub fn record_jwks_fetch(&self, now: UnixTime, body: Option<&[u8]>) -> bool {
         self.jwks.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(now, body)

@@ -47,18 +47,12 @@ async fn handle(app: &App, req: lambda_http::Request) -> lambda_http::Response<l
     let started = Instant::now();
     let request_id = event::request_id(&req);
     let core_req = event::to_core(&req);
-    let mut outcome = app.service.handle(&core_req, event::now());
-    if let presign_core::Outcome::FetchJwks { url } = &outcome {
-        let body = jwks_fetch::fetch(&app.http, url).await;
-        app.service.record_jwks_fetch(event::now(), body.as_deref());
-        outcome = app.service.handle(&core_req, event::now());
-    }
+    let outcome = app.service.respond(&core_req, event::now, |url| async move { jwks_fetch::fetch(&app.http, &url).await }).await;
     let response = match outcome {
         presign_core::Outcome::Respond(r) => r,
-        // The core asked again right after a fetch: keys are still unusable. Never open the door.
-        presign_core::Outcome::FetchJwks { .. } => app.service.auth_unavailable(&core_req),
         // Object reads are a Worker feature (R2 binding); on Lambda the path does not exist.
         presign_core::Outcome::ReadObject(read) => presign_core::Service::object_not_found(&read),
+        presign_core::Outcome::FetchJwks { .. } => app.service.auth_unavailable(&core_req),
     };
     log::request(&request_id, core_req.method, &response, started.elapsed());
     event::from_core(response, core_req.method == "HEAD")

@@ -119,14 +119,10 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         body: &body,
     };
 
-    let mut outcome = service.handle(&core_req, now());
-    if let Outcome::FetchJwks { url } = &outcome {
-        let fetched = fetch_jwks(url).await;
-        service.record_jwks_fetch(now(), fetched.as_deref());
-        outcome = service.handle(&core_req, now());
-    }
+    let outcome = service.respond(&core_req, now, |url| async move { fetch_jwks(&url).await }).await;
     let resp = match outcome {
         Outcome::Respond(r) => r,
+        // `respond` never returns FetchJwks; answering 503 keeps the match total and safe.
         Outcome::FetchJwks { .. } => service.auth_unavailable(&core_req),
         Outcome::ReadObject(read) => {
             let range = header("range");

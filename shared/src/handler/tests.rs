@@ -343,3 +343,27 @@ proptest! {
         }
     }
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn respond_fetches_at_most_once_and_never_asks_the_adapter_again() {
+    use jwt_simple::prelude::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair};
+    use std::cell::Cell;
+    let s = service(&[("AUTH_JWKS_URL", "https://idp.test/jwks.json")]);
+    let es = ES256KeyPair::generate().with_key_id("k");
+    let token = format!("Bearer {}", es.sign(crate::auth::tests::claims(json!({}), NOW.0, Some(NOW.0 + 60))).unwrap());
+    let req = post("/presign", ONE, Some(&token));
+    let calls = Cell::new(0);
+    let down = s.respond(&req, || NOW, |_url| { calls.set(calls.get() + 1); async { None } }).await;
+    assert!(matches!(&down, Outcome::Respond(r) if r.status == 503), "{down:?}");
+    assert_eq!(calls.get(), 1);
+
+    let point = es.public_key().public_key().to_bytes_uncompressed();
+    let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
+    let set = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k", "x": b64(&point[1..33]), "y": b64(&point[33..65])}]}).to_string();
+    let later = UnixTime(NOW.0 + 5);
+    let up = s.respond(&req, || later, |url| { assert_eq!(url, "https://idp.test/jwks.json"); calls.set(calls.get() + 1); async move { Some(set.into_bytes()) } }).await;
+    assert!(matches!(&up, Outcome::Respond(r) if r.status == 200), "{up:?}");
+    assert_eq!(calls.get(), 2);
+    let cached = s.respond(&req, || later, |_| async { panic!("keys are cached") }).await;
+    assert!(matches!(&cached, Outcome::Respond(r) if r.status == 200));
+}
