@@ -41,7 +41,11 @@ class WithStoreAndTarget:
     @classmethod
     def setUpClass(cls):
         cls.store = Store()
-        cls.target = cls.make_target(base_env(cls.store, **cls.extra_env))
+        try:
+            cls.target = cls.make_target(base_env(cls.store, **cls.extra_env))
+        except BaseException:
+            cls.store.stop()  # tearDownClass does not run when setUpClass fails
+            raise
 
     @classmethod
     def tearDownClass(cls):
@@ -239,7 +243,12 @@ class JwksFixture:
         cls.store = Store()
         env = base_env(cls.store, AUTH_JWKS_URL=cls.jwks.url)
         del env["AUTH_JWT_SECRET"]
-        cls.target = cls.make_target(env)
+        try:
+            cls.target = cls.make_target(env)
+        except BaseException:
+            cls.store.stop()
+            cls.jwks.stop()
+            raise
 
     @classmethod
     def tearDownClass(cls):
