@@ -63,6 +63,13 @@ pub struct ObjectRead {
     pub cors_headers: Vec<(&'static str, String)>,
 }
 
+/// What [`Service::respond`] hands back: the JWKS step is already done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    Respond(Response),
+    ReadObject(ObjectRead),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Respond(Response),
@@ -166,8 +173,8 @@ impl Service {
 
     /// Handles a request to the end: runs [`Service::handle`], performs at most one JWKS fetch
     /// through `fetch_jwks` when the core asks for it (the adapter's HTTP client; the core does
-    /// no I/O itself), and never answers `FetchJwks`: if keys are still unusable, 503.
-    pub async fn respond<F, Fut>(&self, req: &Request<'_>, now: impl Fn() -> UnixTime, fetch_jwks: F) -> Outcome
+    /// no I/O itself); if keys are still unusable after that, the answer is 503.
+    pub async fn respond<F, Fut>(&self, req: &Request<'_>, now: impl Fn() -> UnixTime, fetch_jwks: F) -> Answer
     where
         F: FnOnce(String) -> Fut,
         Fut: std::future::Future<Output = Option<Vec<u8>>>,
@@ -181,8 +188,9 @@ impl Service {
             other => other,
         };
         match outcome {
-            Outcome::FetchJwks { .. } => Outcome::Respond(self.auth_unavailable(req)),
-            other => other,
+            Outcome::Respond(r) => Answer::Respond(r),
+            Outcome::ReadObject(read) => Answer::ReadObject(read),
+            Outcome::FetchJwks { .. } => Answer::Respond(self.auth_unavailable(req)),
         }
     }
 
@@ -371,9 +379,9 @@ impl Service {
         self.adapter_error(req, &ApiError::Internal)
     }
 
-    /// The 503 an adapter answers when the JWKS fetch the core asked for left no usable keys
-    /// and the core still asks for one (it should not; this is the safe fallback).
-    pub fn auth_unavailable(&self, req: &Request<'_>) -> Response {
+    /// The 503 when the JWKS fetch the core asked for left no usable keys and the core still
+    /// asks for one (it should not; this is the safe fallback).
+    fn auth_unavailable(&self, req: &Request<'_>) -> Response {
         self.adapter_error(req, &ApiError::AuthUnavailable)
     }
 }

@@ -22,5 +22,5 @@ pub mod sigv4;
 
 pub use clock::UnixTime;
 pub use config::{Config, ConfigError};
-pub use handler::{ObjectRead, Outcome, Request, Response, Service};
+pub use handler::{Answer, ObjectRead, Outcome, Request, Response, Service};
 pub use secret::Secret;

@@ -49,10 +49,9 @@ async fn handle(app: &App, req: lambda_http::Request) -> lambda_http::Response<l
     let core_req = event::to_core(&req);
     let outcome = app.service.respond(&core_req, event::now, |url| async move { jwks_fetch::fetch(&app.http, &url).await }).await;
     let response = match outcome {
-        presign_core::Outcome::Respond(r) => r,
+        presign_core::Answer::Respond(r) => r,
         // Object reads are a Worker feature (R2 binding); on Lambda the path does not exist.
-        presign_core::Outcome::ReadObject(read) => presign_core::Service::object_not_found(&read),
-        presign_core::Outcome::FetchJwks { .. } => app.service.auth_unavailable(&core_req),
+        presign_core::Answer::ReadObject(read) => presign_core::Service::object_not_found(&read),
     };
     log::request(&request_id, core_req.method, &response, started.elapsed());
     event::from_core(response, core_req.method == "HEAD")

@@ -13,7 +13,7 @@ use futures_util::StreamExt as _;
 use presign_core::handler::MAX_BATCH_BODY;
 use presign_core::jwks::MAX_JWKS_BYTES;
 use presign_core::log::{request_line, LogLevel};
-use presign_core::{Config, Outcome, Service, UnixTime};
+use presign_core::{Answer, Service, UnixTime};
 use worker::{console_error, console_log, console_warn, event, Context, Date, Env, Request, Response, Result};
 
 /// The service of this isolate: the configuration is read and validated on the first request.
@@ -24,7 +24,7 @@ static LOG_LEVEL: OnceLock<LogLevel> = OnceLock::new();
 fn service(env: &Env) -> &'static Service {
     SERVICE.get_or_init(|| {
         let _ = LOG_LEVEL.set(LogLevel::parse(env.var("RUST_LOG").ok().map(|v| v.to_string()).as_deref()));
-        let service = Service::new(Config::from_lookup(|name| env.var(name).ok().map(|v| v.to_string())));
+        let service = Service::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
         match service.config() {
             Err(e) => console_error!("{}", serde_json::json!({"level": "error", "error": "config_invalid", "variable": e.variable, "message": e.to_string()})),
             Ok(c) if !c.auth.is_enabled() => console_warn!(
@@ -121,10 +121,8 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
 
     let outcome = service.respond(&core_req, now, |url| async move { fetch_jwks(&url).await }).await;
     let resp = match outcome {
-        Outcome::Respond(r) => r,
-        // `respond` never returns FetchJwks; answering 503 keeps the match total and safe.
-        Outcome::FetchJwks { .. } => service.auth_unavailable(&core_req),
-        Outcome::ReadObject(read) => {
+        Answer::Respond(r) => r,
+        Answer::ReadObject(read) => {
             let range = header("range");
             let if_none_match = header("if-none-match");
             return match objects::read(&env, &read, range.as_deref(), if_none_match.as_deref()).await {

@@ -354,7 +354,7 @@ async fn respond_fetches_at_most_once_and_never_asks_the_adapter_again() {
     let req = post("/presign", ONE, Some(&token));
     let calls = Cell::new(0);
     let down = s.respond(&req, || NOW, |_url| { calls.set(calls.get() + 1); async { None } }).await;
-    assert!(matches!(&down, Outcome::Respond(r) if r.status == 503), "{down:?}");
+    assert!(matches!(&down, Answer::Respond(r) if r.status == 503), "{down:?}");
     assert_eq!(calls.get(), 1);
 
     let point = es.public_key().public_key().to_bytes_uncompressed();
@@ -362,8 +362,8 @@ async fn respond_fetches_at_most_once_and_never_asks_the_adapter_again() {
     let set = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k", "x": b64(&point[1..33]), "y": b64(&point[33..65])}]}).to_string();
     let later = UnixTime(NOW.0 + 5);
     let up = s.respond(&req, || later, |url| { assert_eq!(url, "https://idp.test/jwks.json"); calls.set(calls.get() + 1); async move { Some(set.into_bytes()) } }).await;
-    assert!(matches!(&up, Outcome::Respond(r) if r.status == 200), "{up:?}");
+    assert!(matches!(&up, Answer::Respond(r) if r.status == 200), "{up:?}");
     assert_eq!(calls.get(), 2);
     let cached = s.respond(&req, || later, |_| async { panic!("keys are cached") }).await;
-    assert!(matches!(&cached, Outcome::Respond(r) if r.status == 200));
+    assert!(matches!(&cached, Answer::Respond(r) if r.status == 200));
 }

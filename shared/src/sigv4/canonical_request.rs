@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 /// The payload hash of a presigned URL: the body is not known when the URL is made.
 pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
-/// One header as signed: lowercase name and canonical value (see [`canonical_header_value`]).
+/// One header as signed: lowercase name and value (canonicalised by [`canonical_words`]).
 #[derive(Debug, Clone, Copy)]
 pub struct SignedHeader<'a> {
     pub name: &'a str,
@@ -51,22 +51,21 @@ pub fn canonical_request_hash(
     h.finalize().into()
 }
 
-/// Feeds a header value in canonical form: leading and trailing spaces trimmed and every run of
-/// spaces inside collapsed to one, as the SigV4 spec (and every AWS SDK) does.
+/// The words of a header value's canonical form, to be joined by single spaces: leading and
+/// trailing spaces trimmed and every run of spaces inside collapsed to one, as the SigV4 spec
+/// (and every AWS SDK) does.
+pub fn canonical_words(value: &str) -> impl Iterator<Item = &str> {
+    value.split(' ').filter(|w| !w.is_empty())
+}
+
+/// Feeds a header value in canonical form (see [`canonical_words`]).
 fn feed_canonical_value(h: &mut Sha256, value: &str) {
-    let mut first = true;
-    for word in value.split(' ').filter(|w| !w.is_empty()) {
-        if !first {
+    for (i, word) in canonical_words(value).enumerate() {
+        if i > 0 {
             h.update(b" ");
         }
         h.update(word.as_bytes());
-        first = false;
     }
-}
-
-/// The canonical form of a header value as a string (for tests and for callers that print it).
-pub fn canonical_header_value(value: &str) -> String {
-    value.split(' ').filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 #[cfg(test)]
@@ -75,8 +74,9 @@ mod tests {
 
     #[test]
     fn header_values_are_trimmed_and_collapsed() {
-        assert_eq!(canonical_header_value("  video/mp4;   codecs=avc1 "), "video/mp4; codecs=avc1");
-        assert_eq!(canonical_header_value("a"), "a");
+        let canonical = |v| canonical_words(v).collect::<Vec<_>>().join(" ");
+        assert_eq!(canonical("  video/mp4;   codecs=avc1 "), "video/mp4; codecs=avc1");
+        assert_eq!(canonical("a"), "a");
     }
 
     #[test]
