@@ -73,7 +73,6 @@ fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
 pub struct PresignSettings {
     pub presigner: Presigner,
     pub expires_seconds: u32,
-    pub allowed_prefixes: AllowedPrefixes,
     pub allowed_content_types: Option<AllowedContentTypes>,
     pub single_use: bool,
     pub max_batch: usize,
@@ -82,7 +81,7 @@ pub struct PresignSettings {
 /// The validated configuration.
 pub struct Config {
     pub presign: Option<PresignSettings>,
-    /// Also used by the Worker's object route, so kept even when presign is off.
+    /// For presigning and for the Worker's object route (so kept even when presign is off).
     pub allowed_prefixes: AllowedPrefixes,
     pub auth: AuthConfig,
     pub cors: CorsPolicy,
@@ -158,7 +157,7 @@ impl Config {
         let allowed_prefixes = AllowedPrefixes::new(vars.list("PRESIGN_ALLOWED_PREFIXES")?.unwrap_or_else(|| vec!["content/".to_owned()]))
             .ok_or_else(|| invalid("PRESIGN_ALLOWED_PREFIXES", "must list at least one prefix"))?;
         let presign = if vars.bool("ENABLE_PRESIGN", false)? {
-            Some(Self::presign_settings(&vars, allowed_prefixes.clone())?)
+            Some(Self::presign_settings(&vars)?)
         } else {
             // Still validate what would be used, so a typo is found before presign is turned on.
             vars.number("PRESIGN_EXPIRES_SECONDS", 300, 1, 604_800)?;
@@ -181,7 +180,7 @@ impl Config {
         Self::from_lookup(|k| map.get(k).map(|v| (*v).to_owned()))
     }
 
-    fn presign_settings<F: Fn(&str) -> Option<String>>(vars: &Vars<F>, allowed_prefixes: AllowedPrefixes) -> Result<PresignSettings, ConfigError> {
+    fn presign_settings<F: Fn(&str) -> Option<String>>(vars: &Vars<F>) -> Result<PresignSettings, ConfigError> {
         let bucket = vars.get("S3_BUCKET").ok_or_else(|| invalid("S3_BUCKET", "is required when ENABLE_PRESIGN is true"))?;
         let bucket = bucket.trim().to_owned();
         if bucket.len() > 255 || !bucket.bytes().all(|c| c.is_ascii_alphanumeric() || b"-._".contains(&c)) {
@@ -213,7 +212,6 @@ impl Config {
         Ok(PresignSettings {
             presigner: Presigner::new(endpoint, &region, credentials),
             expires_seconds: vars.number("PRESIGN_EXPIRES_SECONDS", 300, 1, 604_800)? as u32,
-            allowed_prefixes,
             allowed_content_types,
             single_use: vars.bool("PRESIGN_SINGLE_USE", false)?,
             max_batch: vars.number("PRESIGN_MAX_BATCH", 100, 1, 1_000)? as usize,

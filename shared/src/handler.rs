@@ -249,9 +249,9 @@ impl Service {
             return Outcome::Respond(reply.error(&ApiError::PayloadTooLarge { limit }, None));
         }
         let answer = if route == Route::Batch {
-            presign_batch(settings, &caller, req.body, now)
+            presign_batch(config, settings, &caller, req.body, now)
         } else {
-            presign_one(settings, &caller, req.body, now)
+            presign_one(config, settings, &caller, req.body, now)
         };
         Outcome::Respond(match answer {
             Ok(body) => reply.json(200, body, None),
@@ -278,10 +278,10 @@ fn misconfigured(reply: &Reply, e: &ConfigError) -> Response {
 }
 
 /// Checks one file against every rule, then signs it.
-fn sign_file<'a>(settings: &PresignSettings, caller: &Caller, file: &'a FileRequest<'a>, now: UnixTime) -> Result<SignedUpload<'a>, ApiError> {
+fn sign_file<'a>(config: &Config, settings: &PresignSettings, caller: &Caller, file: &'a FileRequest<'a>, now: UnixTime) -> Result<SignedUpload<'a>, ApiError> {
     let key: &str = &file.key;
     validate_key(key).map_err(ApiError::InvalidKey)?;
-    if !settings.allowed_prefixes.allows(key) || !caller.may_write(key) {
+    if !config.allowed_prefixes.allows(key) || !caller.may_write(key) {
         return Err(ApiError::PrefixNotAllowed);
     }
     let content_type: &str = &file.content_type;
@@ -307,13 +307,13 @@ fn sign_file<'a>(settings: &PresignSettings, caller: &Caller, file: &'a FileRequ
 
 type Failure = (ApiError, Option<usize>);
 
-fn presign_one(settings: &PresignSettings, caller: &Caller, body: &[u8], now: UnixTime) -> Result<String, Failure> {
+fn presign_one(config: &Config, settings: &PresignSettings, caller: &Caller, body: &[u8], now: UnixTime) -> Result<String, Failure> {
     let file: FileRequest<'_> = serde_json::from_slice(body).map_err(|e| (api::json_error(&e), None))?;
-    let signed = sign_file(settings, caller, &file, now).map_err(|e| (e, None))?;
+    let signed = sign_file(config, settings, caller, &file, now).map_err(|e| (e, None))?;
     serde_json::to_string(&signed).map_err(|_| (ApiError::Internal, None))
 }
 
-fn presign_batch(settings: &PresignSettings, caller: &Caller, body: &[u8], now: UnixTime) -> Result<String, Failure> {
+fn presign_batch(config: &Config, settings: &PresignSettings, caller: &Caller, body: &[u8], now: UnixTime) -> Result<String, Failure> {
     let batch: BatchRequest<'_> = serde_json::from_slice(body).map_err(|e| (api::json_error(&e), None))?;
     if batch.files.is_empty() || batch.files.len() > settings.max_batch {
         let message = format!("A batch holds 1 to {} files.", settings.max_batch);
@@ -323,7 +323,7 @@ fn presign_batch(settings: &PresignSettings, caller: &Caller, body: &[u8], now: 
         .files
         .iter()
         .enumerate()
-        .map(|(i, f)| sign_file(settings, caller, f, now).map_err(|e| (e, Some(i))))
+        .map(|(i, f)| sign_file(config, settings, caller, f, now).map_err(|e| (e, Some(i))))
         .collect::<Result<Vec<_>, _>>()?;
     serde_json::to_string(&BatchResponse { uploads }).map_err(|_| (ApiError::Internal, None))
 }
