@@ -5,7 +5,6 @@
 //! translates the event into the core's [`presign_core::Request`], passes the clock, performs the
 //! JWKS fetch the core asks for, and translates the answer back. Every rule lives in the core.
 
-mod event;
 mod jwks_fetch;
 mod log;
 
@@ -14,6 +13,7 @@ use std::time::Instant;
 
 use lambda_http::{service_fn, Error};
 use presign_core::Service;
+use presign_lambda::event;
 
 struct App {
     service: Service,

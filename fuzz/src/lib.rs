@@ -1,0 +1,207 @@
+//! What the fuzz targets share: fixed configurations, tokens signed at a fixed instant, the
+//! plain-text request format of the seed corpora, and the invariants every response must keep.
+//!
+//! The invariants are the product's promises, checked on every input the fuzzer makes up:
+//! - no panic, and no 5xx but 503 `auth_unavailable` (a 500 means a bug for a valid config);
+//! - every body is one JSON object; every refusal is `{"error", "message"}` and has no URL;
+//! - no configured secret (AWS secret key, JWT secret) appears in a body or header;
+//! - every signed URL's path decodes to the requested key byte for byte, and that key passes
+//!   the key rules and starts with an allowed prefix.
+
+use std::sync::OnceLock;
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use jwt_simple::prelude::*;
+use percent_encoding::percent_decode_str;
+use presign_core::key::validate_key;
+use presign_core::{Config, Outcome, Request, Response, Service, UnixTime};
+use serde_json::Value;
+
+/// The instant every target runs at (2027-01-15), so tokens and URLs are reproducible.
+pub const NOW: UnixTime = UnixTime(1_800_000_000);
+pub const AWS_SECRET: &str = "fuzzSecretAccessKey/0123456789+abcdefghijk";
+pub const JWT_SECRET_B64: &str = "ZnV6ei1qd3Qtc2VjcmV0LWZ1enotand0LXNlY3JldC0zMmJ5dGVzIQ==";
+pub const ALLOWED_PREFIXES: [&str; 2] = ["content/", "uploads/user-1/"];
+/// The claim that carries a caller's prefixes in the fuzzed configuration.
+pub const PREFIX_CLAIM: &str = "prefixes";
+
+/// The configuration of the `handler`, `key` and `lambda_event` targets: presign on, HS256
+/// auth with a prefix claim, CORS for one origin, objects served.
+pub fn hs_vars() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("ENABLE_PRESIGN", "true"),
+        ("S3_BUCKET", "fuzz-bucket"),
+        ("S3_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "AKIAFUZZFUZZFUZZFUZZ"),
+        ("AWS_SECRET_ACCESS_KEY", AWS_SECRET),
+        ("AUTH_JWT_SECRET", JWT_SECRET_B64),
+        ("AUTH_KEY_PREFIX_CLAIM", PREFIX_CLAIM),
+        ("PRESIGN_ALLOWED_PREFIXES", "content/,uploads/user-1/"),
+        ("PRESIGN_ALLOWED_CONTENT_TYPES", "video/*,application/octet-stream"),
+        ("CORS_ORIGINS", "https://app.test"),
+        ("SERVE_OBJECTS", "true"),
+        ("PRESIGN_MAX_BATCH", "20"),
+    ]
+}
+
+pub fn hs_service() -> &'static Service {
+    static S: OnceLock<Service> = OnceLock::new();
+    S.get_or_init(|| Service::new(Config::from_pairs(hs_vars())))
+}
+
+fn hs_key() -> &'static HS256Key {
+    static K: OnceLock<HS256Key> = OnceLock::new();
+    K.get_or_init(|| HS256Key::from_bytes(&STANDARD.decode(JWT_SECRET_B64).expect("fixture secret is base64")))
+}
+
+/// Claims valid at [`NOW`], with `custom` merged in (when it is a JSON object).
+pub fn claims_at_now(custom: Value) -> JWTClaims<serde_json::Map<String, Value>> {
+    let custom = match custom {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
+    let mut c = Claims::with_custom_claims(custom, Duration::from_secs(1));
+    c.issued_at = Some(UnixTimeStamp::from_secs(NOW.0));
+    c.expires_at = Some(UnixTimeStamp::from_secs(NOW.0 + 300));
+    c.invalid_before = None;
+    c
+}
+
+/// An HS256 token for the `handler` configuration. `$TOKEN` in a seed becomes the default
+/// (prefix claim `content/`); `$TOKEN{...}` signs the given JSON claims instead.
+pub fn hs_token(custom: Value) -> String {
+    hs_key().authenticate(claims_at_now(custom)).expect("HS256 signing cannot fail")
+}
+
+/// Replaces the `$TOKEN` placeholders of a seed's `Authorization` line with a real token.
+pub fn expand_token(line: &str) -> String {
+    let Some(at) = line.find("$TOKEN") else { return line.to_owned() };
+    let rest = &line[at + "$TOKEN".len()..];
+    let claims = if rest.starts_with('{') {
+        serde_json::from_str(rest).unwrap_or(Value::Null)
+    } else {
+        serde_json::json!({ PREFIX_CLAIM: "content/" })
+    };
+    let tail = if rest.starts_with('{') { "" } else { rest };
+    format!("{}{}{}", &line[..at], hs_token(claims), tail)
+}
+
+/// A request in the seeds' text format: five header lines, then the body.
+///
+/// ```text
+/// POST                      method
+/// /presign                  path
+/// https://app.test          Origin (empty line: none)
+/// Bearer $TOKEN             Authorization (empty: none; $TOKEN is replaced by a real token)
+/// application/json          Content-Type (empty: none)
+/// {"key":"content/a.ts","contentType":"video/mp2t"}
+/// ```
+pub struct TextRequest {
+    pub method: String,
+    pub path: String,
+    pub origin: Option<String>,
+    pub authorization: Option<String>,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+impl TextRequest {
+    pub fn parse(data: &[u8]) -> TextRequest {
+        let mut parts = data.splitn(6, |&b| b == b'\n');
+        let mut line = || String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+        let (method, path, origin, authorization, content_type) = (line(), line(), line(), line(), line());
+        let body = parts.next().unwrap_or_default().to_vec();
+        let some = |s: String| if s.is_empty() { None } else { Some(s) };
+        TextRequest {
+            method,
+            path,
+            origin: some(origin),
+            authorization: some(authorization).map(|a| expand_token(&a)),
+            content_type: some(content_type),
+            body,
+        }
+    }
+
+    pub fn as_core(&self) -> Request<'_> {
+        Request {
+            method: &self.method,
+            path: &self.path,
+            origin: self.origin.as_deref(),
+            authorization: self.authorization.as_deref(),
+            content_type: self.content_type.as_deref(),
+            body: &self.body,
+        }
+    }
+}
+
+/// Runs a request through the `handler` configuration and checks every invariant.
+pub fn handle_and_check(service: &Service, req: &Request<'_>) {
+    match service.handle(req, NOW) {
+        Outcome::Respond(resp) => check_response(req, &resp),
+        Outcome::ReadObject(read) => {
+            assert!(validate_key(&read.key).is_ok(), "object read of an invalid key {:?}", read.key);
+            check_response(req, &Service::object_not_found(&read));
+        }
+        Outcome::FetchJwks { .. } => panic!("the HS256 configuration never fetches a JWKS"),
+    }
+}
+
+/// The invariants of module doc, for one response to `req`.
+pub fn check_response(req: &Request<'_>, resp: &Response) {
+    assert!((200..600).contains(&resp.status), "status {}", resp.status);
+    assert!(resp.status < 500 || resp.error_code == Some("auth_unavailable"), "server error {} {}", resp.status, resp.body);
+    let secret_bytes = STANDARD.decode(JWT_SECRET_B64).expect("fixture secret is base64");
+    let jwt_secret = String::from_utf8_lossy(&secret_bytes);
+    for text in std::iter::once(resp.body.as_str()).chain(resp.headers.iter().map(|(_, v)| v.as_str())) {
+        for secret in [AWS_SECRET, JWT_SECRET_B64, &jwt_secret] {
+            assert!(!text.contains(secret), "a secret leaked into the response");
+        }
+    }
+    if resp.body.is_empty() {
+        assert!(matches!(resp.status, 204 | 200), "empty body with status {}", resp.status);
+        return;
+    }
+    let json: Value = serde_json::from_str(&resp.body).expect("every body is JSON");
+    assert!(json.is_object(), "every body is a JSON object");
+    if resp.status != 200 {
+        assert!(json["error"].is_string() && json["message"].is_string(), "refusal shape: {}", resp.body);
+        assert!(!resp.body.contains("X-Amz-Signature") && json.get("url").is_none(), "a refusal carries a URL");
+        return;
+    }
+    let asked: Option<Value> = serde_json::from_slice(req.body).ok();
+    match resp.route {
+        "/presign" => {
+            let asked = asked.expect("an accepted /presign body is JSON");
+            check_upload(&json, &asked["key"]);
+        }
+        "/presign/batch" => {
+            let asked = asked.expect("an accepted batch body is JSON");
+            let files = asked["files"].as_array().expect("an accepted batch has files");
+            let uploads = json["uploads"].as_array().expect("a batch answer has uploads");
+            assert_eq!(files.len(), uploads.len(), "one upload per file");
+            for (file, upload) in files.iter().zip(uploads) {
+                check_upload(upload, &file["key"]);
+            }
+        }
+        _ => assert!(!resp.body.contains("X-Amz-Signature")),
+    }
+}
+
+/// One signed upload: the key is the requested one, allowed, and is exactly the URL's path.
+fn check_upload(upload: &Value, asked_key: &Value) {
+    let key = upload["key"].as_str().expect("an upload names its key");
+    assert_eq!(Some(key), asked_key.as_str(), "the signed key is the requested key");
+    assert!(validate_key(key).is_ok(), "signed a key the rules refuse: {key:?}");
+    assert!(ALLOWED_PREFIXES.iter().any(|p| key.starts_with(p)), "signed a key outside the prefixes: {key:?}");
+    let url = upload["url"].as_str().expect("an upload has a URL");
+    assert_eq!(url_key(url).as_deref(), Some(key.as_bytes()), "the URL's path is the key, byte for byte");
+}
+
+/// The object key a virtual-hosted-style URL addresses: its path, percent-decoded.
+pub fn url_key(url: &str) -> Option<Vec<u8>> {
+    let after_scheme = url.split_once("://")?.1;
+    let path = &after_scheme[after_scheme.find('/')? + 1..];
+    let path = path.split('?').next()?;
+    Some(percent_decode_str(path).collect())
+}
