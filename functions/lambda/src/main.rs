@@ -1,5 +1,5 @@
 //! The presign service on AWS Lambda: API Gateway HTTP API (payload 2.0), REST API (payload
-//! 1.0, stage prefix stripped) and Function URLs, all through `lambda_http`.
+//! 1.0, stage prefix stripped) and Function URLs, on the Runtime API client `lambda_runtime`.
 //!
 //! The adapter is thin on purpose: it reads the environment once at init, and per request it
 //! translates the event into the core's [`presign_core::Request`], passes the clock, performs the
@@ -8,12 +8,12 @@
 mod jwks_fetch;
 mod log;
 
-use std::sync::Arc;
 use std::time::Instant;
 
-use lambda_http::{service_fn, Error};
-use presign_core::Service;
-use presign_lambda::event;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+use presign_core::{Answer, Service};
+use presign_lambda::event::{self, Incoming, Outgoing};
+use serde_json::value::RawValue;
 
 struct App {
     service: Service,
@@ -35,24 +35,21 @@ async fn main() -> Result<(), Error> {
     if !config.auth.is_enabled() {
         log::warn("Auth is off: neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set, so every request may presign.");
     }
-    let app = Arc::new(App { service, http: jwks_fetch::client() });
-    lambda_http::run(service_fn(move |req| {
-        let app = Arc::clone(&app);
-        async move { Ok::<_, Error>(handle(&app, req).await) }
-    }))
-    .await
+    let app: &'static App = Box::leak(Box::new(App { service, http: jwks_fetch::client() }));
+    // The payload arrives as raw JSON and is read in place by `event::Incoming::parse`.
+    lambda_runtime::run(service_fn(move |ev: LambdaEvent<Box<RawValue>>| handle(app, ev))).await
 }
 
-async fn handle(app: &App, req: lambda_http::Request) -> lambda_http::Response<lambda_http::Body> {
+async fn handle(app: &App, ev: LambdaEvent<Box<RawValue>>) -> Result<Outgoing, Error> {
     let started = Instant::now();
-    let request_id = event::request_id(&req);
-    let core_req = event::to_core(&req);
-    let outcome = app.service.respond(&core_req, event::now, |url| async move { jwks_fetch::fetch(&app.http, &url).await }).await;
-    let response = match outcome {
-        presign_core::Answer::Respond(r) => r,
+    let incoming = Incoming::parse(ev.payload.get())?;
+    let req = incoming.request();
+    let answer = app.service.respond(&req, event::now, |url| async move { jwks_fetch::fetch(&app.http, &url).await }).await;
+    let response = match answer {
+        Answer::Respond(r) => r,
         // Object reads are a Worker feature (R2 binding); on Lambda the path does not exist.
-        presign_core::Answer::ReadObject(read) => presign_core::Service::object_not_found(&read),
+        Answer::ReadObject(read) => Service::object_not_found(&read),
     };
-    log::request(&request_id, core_req.method, &response, started.elapsed());
-    event::from_core(response, core_req.method == "HEAD")
+    log::request(&ev.context.request_id, req.method, &response, started.elapsed());
+    Ok(Outgoing::new(incoming.format, response, req.method == "HEAD"))
 }
