@@ -5,6 +5,7 @@ cases below use the real store: every presigned URL is uploaded to s3s-fs, which
 signature, and read back with an independently signed GET.
 """
 
+import base64
 import json
 import time
 import unittest
@@ -233,6 +234,7 @@ class JwksFixture:
     trusts it (no AUTH_JWT_SECRET). Subclasses provide `make_target(env)`."""
 
     initial_mode = "ok"
+    extra_env = {}
 
     @classmethod
     def setUpClass(cls):
@@ -241,7 +243,7 @@ class JwksFixture:
         cls.jwks = JwksServer(cls.fixture["jwks"])
         cls.jwks.mode = cls.initial_mode
         cls.store = Store()
-        env = base_env(cls.store, AUTH_JWKS_URL=cls.jwks.url)
+        env = base_env(cls.store, AUTH_JWKS_URL=cls.jwks.url, **cls.extra_env)
         del env["AUTH_JWT_SECRET"]
         try:
             cls.target = cls.make_target(env)
@@ -292,6 +294,87 @@ class JwksCases(JwksFixture):
         self.assertLessEqual(self.jwks.fetches - fetched, 1)
         # An HS256 token is refused when a JWKS is configured.
         self.assertEqual(self.call(hs256_token()).status, 401)
+
+
+def unknown_kid_token(kid):
+    """A token naming a key the set does not hold (its signature is never reached)."""
+    def b64(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+    return f"{b64({'alg': 'ES256', 'typ': 'JWT', 'kid': kid})}.{b64({'exp': int(time.time()) + 300})}.c2lnbmF0dXJl"
+
+
+class JwksRotationCases(JwksFixture):
+    """The identity provider rotates its key: the new `kid` is accepted after the one refetch the
+    expired cache allows, the old one is refused from then on, and a flood of unknown `kid`s
+    costs at most one fetch."""
+
+    extra_env = {"AUTH_JWKS_CACHE_SECONDS": 2}
+
+    def test_rotation_after_cache_expiry_and_unknown_kid_flood(self):
+        old, new = self.fixture["token"], self.fixture["rotated_token"]
+        self.assertEqual(self.call(old).status, 200)
+        fetched = self.jwks.fetches
+        self.jwks.jwks = self.fixture["rotated_jwks"]  # the IdP rotates: only the new key is published
+        # Within the cache time the old key is still trusted and an unknown kid may not force a
+        # refetch (the last fetch is under 30 s old): the new token is refused for now.
+        self.assertEqual(self.call(old).status, 200)
+        r = self.call(new)
+        self.assertEqual((r.status, r.json()["error"]), (401, "unauthorized"), r.text)
+        self.assertEqual(self.jwks.fetches, fetched)
+        time.sleep(2.2)  # AUTH_JWKS_CACHE_SECONDS=2: the cached set expires
+        r = self.call(new)
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(upload(r.json()).status, 200)
+        self.assertEqual(self.jwks.fetches, fetched + 1, "exactly one refetch brings the new key")
+        r = self.call(old)
+        self.assertEqual((r.status, r.json()["error"]), (401, "unauthorized"), "the rotated-out key is refused")
+        self.assertEqual(self.jwks.fetches, fetched + 1)
+        # A flood of unknown kids right after the set expires again: one fetch, then all 401.
+        time.sleep(2.2)
+        for i in range(40):
+            r = self.call(unknown_kid_token(f"flood-{i}"))
+            self.assertEqual((r.status, r.json()["error"]), (401, "unauthorized"), r.text)
+        self.assertLessEqual(self.jwks.fetches - (fetched + 1), 1, "at most one refetch for the whole flood")
+        self.assertEqual(self.call(new).status, 200, "the flood did not evict the good key")
+
+
+class JwksDownAtStartCases(JwksFixture):
+    """Nothing listens at AUTH_JWKS_URL when the function starts (connection refused): 503,
+    never an open door; once the identity provider is up, the next attempt succeeds."""
+
+    @classmethod
+    def setUpClass(cls):
+        from harness import JwksServer, free_port, jwt_fixture
+        cls.fixture = jwt_fixture()
+        cls.port = free_port()
+        cls.jwks = None
+        cls.store = Store()
+        env = base_env(cls.store, AUTH_JWKS_URL=f"http://127.0.0.1:{cls.port}/jwks.json")
+        del env["AUTH_JWT_SECRET"]
+        try:
+            cls.target = cls.make_target(env)
+        except BaseException:
+            cls.store.stop()
+            raise
+        cls.JwksServer = JwksServer
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.target.stop()
+        cls.store.stop()
+        if cls.jwks:
+            cls.jwks.stop()
+
+    def test_down_then_up(self):
+        r = self.call(self.fixture["token"])
+        self.assertEqual((r.status, r.json()["error"]), (503, "auth_unavailable"), r.text)
+        self.assertNotIn("url", r.json())
+        self.assertEqual(self.call(self.fixture["token"]).status, 503, "no retry storm: still 503 within 5 s")
+        type(self).jwks = self.JwksServer(self.fixture["jwks"], port=self.port)
+        time.sleep(5.2)  # the core retries a failed fetch after 5 s
+        r = self.call(self.fixture["token"])
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(self.jwks.fetches, 1)
 
 
 class JwksTimeoutCases(JwksFixture):

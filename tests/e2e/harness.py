@@ -413,9 +413,10 @@ def jwt_fixture():
 class JwksServer:
     """Serves `/jwks.json` on 127.0.0.1 as `mode` says: "ok" (the key set), "error" (HTTP 500),
     "garbage" (200 with HTML) or "slow" (the key set after 6 s, beyond the adapters' 3 s
-    timeout); counts the fetches."""
+    timeout); counts the fetches. `port=0` picks a free port; a fixed port lets a test name the
+    URL before the server exists (an identity provider that is down when the function starts)."""
 
-    def __init__(self, jwks):
+    def __init__(self, jwks, port=0):
         self.jwks = jwks
         self.mode = "ok"
         self.fetches = 0
@@ -441,7 +442,7 @@ class JwksServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -482,7 +483,7 @@ class LambdaHttpGateway:
 
             do_GET = do_POST = do_PUT = do_OPTIONS = do_HEAD = do_DELETE = handle_any
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()

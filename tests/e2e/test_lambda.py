@@ -49,7 +49,8 @@ class LambdaV1(cases.AdapterCases, unittest.TestCase):
 
 
 globals().update(cases.bind("Lambda", LambdaTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases,
-                                                     "JwksTimeout": cases.JwksTimeoutCases}))
+                                                     "JwksTimeout": cases.JwksTimeoutCases,
+                                                     "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases}))
 
 
 class LambdaInit(unittest.TestCase):

@@ -19,7 +19,8 @@ class Worker(cases.AdapterCases, unittest.TestCase):
 
 
 globals().update(cases.bind("Worker", WorkerTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases,
-                                                     "JwksTimeout": cases.JwksTimeoutCases}))
+                                                     "JwksTimeout": cases.JwksTimeoutCases,
+                                                     "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases}))
 
 
 class Parity(unittest.TestCase):
