@@ -137,6 +137,22 @@ fn unauthorized_has_www_authenticate() {
     }
 }
 
+/// Found by the `handler` fuzz target: invalid UTF-8 inside a field the parser skips.
+#[test]
+fn bodies_that_are_not_utf8_are_invalid_json() {
+    let s = service(&[]);
+    let auth = bearer();
+    for (path, body) in [
+        ("/presign", &b"{\"key\":\"content/a.ts\",\"contentType\":\"video/mp2t\",\"x\":\"\xae\"}"[..]),
+        ("/presign/batch", &b"{\"files\":[{\"key\":\"content/a.ts\",\"contentType\":\"video/mp2t\",\"c\x7fntentType\":\"v\xaets\"}]}"[..]),
+    ] {
+        let req = Request { method: "POST", path, authorization: Some(&auth), content_type: Some("application/json"), body, origin: None };
+        let r = respond(&s, &req);
+        assert_eq!((r.status, r.error_code), (400, Some("invalid_json")), "{path}: {}", r.body);
+        assert_eq!(json_of(&r)["message"], "The request body is not valid UTF-8.");
+    }
+}
+
 #[test]
 fn auth_comes_before_body_checks() {
     let s = service(&[]);
