@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Python-packaged deployment tools into one venv, only when missing:
-#   aws-sam-cli (sam), cfn-lint, cargo-lambda, ziglang (the linker cargo-lambda uses).
+# Installs the Python-packaged tools into one venv, only when missing:
+#   aws-sam-cli (sam), cfn-lint, cargo-lambda, ziglang (the linker cargo-lambda uses), and
+#   schemathesis (pinned; tests/e2e/test_schema.py fuzzes both adapters against openapi.yaml).
 # The venv lives at "${PRESIGN_TOOLS:-$HOME/.cache/presign-tools}/venv"; put its bin/ first
 # in PATH to use the tools (cargo-lambda finds zig through that venv's `python3 -m ziglang`).
 # Re-runs only check what is there and take about a second. Call it, don't source it.
@@ -26,14 +27,26 @@ if ! "$py" -c '' >/dev/null 2>&1; then
   python3 -m venv --clear "$venv"
 fi
 
+# Pinned: its CLI options and checks change between minor versions.
+schemathesis_version=4.32.5
+
 # package name | how to tell it is there
-packages=(aws-sam-cli cfn-lint cargo-lambda ziglang)
+packages=(aws-sam-cli cfn-lint cargo-lambda ziglang schemathesis)
 is_present() {
   case "$1" in
     aws-sam-cli)  [ -x "$venv/bin/sam" ] ;;
     cfn-lint)     [ -x "$venv/bin/cfn-lint" ] ;;
     cargo-lambda) [ -x "$venv/bin/cargo-lambda" ] ;;
     ziglang)      "$py" -c 'import ziglang' >/dev/null 2>&1 ;;
+    schemathesis) [ -x "$venv/bin/schemathesis" ] && "$py" -c 'import sys; from importlib.metadata import version
+sys.exit(version("schemathesis") != sys.argv[1])' "$schemathesis_version" >/dev/null 2>&1 ;;
+  esac
+}
+# What pip is asked for.
+spec() {
+  case "$1" in
+    schemathesis) echo "schemathesis==$schemathesis_version" ;;
+    *) echo "$1" ;;
   esac
 }
 
@@ -43,7 +56,9 @@ for p in "${packages[@]}"; do
 done
 
 if [ "${#missing[@]}" -gt 0 ]; then
-  if ! "$py" -m pip install --disable-pip-version-check --no-input -q "${missing[@]}" >"$log" 2>&1; then
+  specs=()
+  for p in "${missing[@]}"; do specs+=("$(spec "$p")"); done
+  if ! "$py" -m pip install --disable-pip-version-check --no-input -q "${specs[@]}" >"$log" 2>&1; then
     echo "setup-python: pip install ${missing[*]} failed; last lines of $log:" >&2
     tail -n 30 "$log" >&2
     exit 1
@@ -61,6 +76,6 @@ fi
 import sys
 from importlib.metadata import version
 installed = set(sys.argv[1:])
-for name in ("aws-sam-cli", "cfn-lint", "cargo-lambda", "ziglang"):
+for name in ("aws-sam-cli", "cfn-lint", "cargo-lambda", "ziglang", "schemathesis"):
     print(f"{'installed' if name in installed else 'found'} {name} {version(name)}")
 PY

@@ -36,4 +36,10 @@ step "end-to-end: Lambda (Runtime API) and Worker (wrangler dev), real store, re
 cargo build --locked -q -p presign-core --example jwt_fixture
 python3 -W ignore::ResourceWarning -m unittest discover -s tests/e2e -p 'test_*.py' -v 2>&1 | tail -n 60
 
+step "load: 5,000 mixed requests through each adapter (scripts/load.sh runs 100,000)"
+scripts/load.sh 5000
+
+step "fuzz: every cargo-fuzz target for 30 s on the committed corpus"
+scripts/fuzz.sh 30
+
 step "done"
