@@ -8,6 +8,7 @@
 mod jwks_fetch;
 mod log;
 
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
@@ -17,7 +18,9 @@ use serde_json::value::RawValue;
 
 struct App {
     service: Service,
-    http: reqwest::Client,
+    /// Built on the first JWKS fetch, not at init: most deployments never fetch (HS256 or auth
+    /// off), and building the TLS client (root store, rustls config) is cold-start time.
+    http: OnceLock<reqwest::Client>,
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -35,7 +38,7 @@ async fn main() -> Result<(), Error> {
     if !config.auth.is_enabled() {
         log::warn("Auth is off: neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set, so every request may presign.");
     }
-    let app: &'static App = Box::leak(Box::new(App { service, http: jwks_fetch::client() }));
+    let app: &'static App = Box::leak(Box::new(App { service, http: OnceLock::new() }));
     // The payload arrives as raw JSON and is read in place by `event::Incoming::parse`.
     lambda_runtime::run(service_fn(move |ev: LambdaEvent<Box<RawValue>>| handle(app, ev))).await
 }
@@ -44,7 +47,7 @@ async fn handle(app: &App, ev: LambdaEvent<Box<RawValue>>) -> Result<Outgoing, E
     let started = Instant::now();
     let incoming = Incoming::parse(ev.payload.get())?;
     let req = incoming.request();
-    let answer = app.service.respond(&req, event::now, |url| async move { jwks_fetch::fetch(&app.http, &url).await }).await;
+    let answer = app.service.respond(&req, event::now, |url| async move { jwks_fetch::fetch(app.http.get_or_init(jwks_fetch::client), &url).await }).await;
     let response = match answer {
         Answer::Respond(r) => r,
         // Object reads are a Worker feature (R2 binding); on Lambda the path does not exist.
