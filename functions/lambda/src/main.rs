@@ -20,7 +20,7 @@ struct App {
     service: Service,
     /// Built on the first JWKS fetch, not at init: most deployments never fetch (HS256 or auth
     /// off), and building the TLS client (root store, rustls config) is cold-start time.
-    http: OnceLock<reqwest::Client>,
+    http: OnceLock<jwks_fetch::Http>,
 }
 
 #[tokio::main(flavor = "current_thread")]
