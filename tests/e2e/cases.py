@@ -235,12 +235,13 @@ class JwksFixture:
 
     initial_mode = "ok"
     extra_env = {}
+    self_signed_tls = False
 
     @classmethod
     def setUpClass(cls):
         from harness import JwksServer, jwt_fixture
         cls.fixture = jwt_fixture()
-        cls.jwks = JwksServer(cls.fixture["jwks"])
+        cls.jwks = JwksServer(cls.fixture["jwks"], self_signed_tls=cls.self_signed_tls)
         cls.jwks.mode = cls.initial_mode
         cls.store = Store()
         env = base_env(cls.store, AUTH_JWKS_URL=cls.jwks.url, **cls.extra_env)
@@ -375,6 +376,18 @@ class JwksDownAtStartCases(JwksFixture):
         r = self.call(self.fixture["token"])
         self.assertEqual(r.status, 200, r.text)
         self.assertEqual(self.jwks.fetches, 1)
+
+
+class JwksUntrustedTlsCases(JwksFixture):
+    """The JWKS is served over HTTPS with a self-signed certificate: the adapter's client checks
+    certificates, so the key set is never fetched and tokens get 503, never a pass."""
+
+    self_signed_tls = True
+
+    def test_untrusted_certificate_is_refused(self):
+        r = self.call(self.fixture["token"])
+        self.assertEqual((r.status, r.json()["error"]), (503, "auth_unavailable"), r.text)
+        self.assertEqual(self.jwks.fetches, 0, "no request may be sent over an untrusted connection")
 
 
 class JwksTimeoutCases(JwksFixture):

@@ -416,7 +416,7 @@ class JwksServer:
     timeout); counts the fetches. `port=0` picks a free port; a fixed port lets a test name the
     URL before the server exists (an identity provider that is down when the function starts)."""
 
-    def __init__(self, jwks, port=0):
+    def __init__(self, jwks, port=0, self_signed_tls=False):
         self.jwks = jwks
         self.mode = "ok"
         self.fetches = 0
@@ -444,7 +444,21 @@ class JwksServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+        scheme = "http"
+        if self_signed_tls:
+            # HTTPS with a certificate no public root vouches for: a client that checks
+            # certificates must refuse it before sending a request.
+            import ssl
+            certdir = tempfile.mkdtemp(prefix="presign-jwks-tls-")
+            cert, key = os.path.join(certdir, "cert.pem"), os.path.join(certdir, "key.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                            "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(cert, key)
+            self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self):

@@ -50,7 +50,8 @@ class LambdaV1(cases.AdapterCases, unittest.TestCase):
 
 globals().update(cases.bind("Lambda", LambdaTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases,
                                                      "JwksTimeout": cases.JwksTimeoutCases,
-                                                     "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases}))
+                                                     "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases,
+                                                     "JwksUntrustedTls": cases.JwksUntrustedTlsCases}))
 
 
 class LambdaInit(unittest.TestCase):

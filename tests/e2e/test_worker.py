@@ -20,7 +20,8 @@ class Worker(cases.AdapterCases, unittest.TestCase):
 
 globals().update(cases.bind("Worker", WorkerTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases,
                                                      "JwksTimeout": cases.JwksTimeoutCases,
-                                                     "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases}))
+                                                     "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases,
+                                                     "JwksUntrustedTls": cases.JwksUntrustedTlsCases}))
 
 
 class Parity(unittest.TestCase):
