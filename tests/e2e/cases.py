@@ -172,6 +172,11 @@ class AdapterCases(WithStoreAndTarget):
         self.assertEqual((r.status, r.json()["error"], r.headers.get("allow")), (405, "method_not_allowed", "POST, OPTIONS"))
         r = self.target.request("GET", "/no/such/route")
         self.assertEqual((r.status, r.json()["error"]), (404, "not_found"))
+        # A method the platform library does not know is still that method, not a GET
+        # (workers-rs maps unknown methods to GET; found by schemathesis).
+        for method in ("QUERY", "PATCH"):
+            r = self.target.request(method, "/health")
+            self.assertEqual((r.status, r.json()["error"]), (405, "method_not_allowed"), method)
 
     def test_cors(self):
         r = self.target.request("OPTIONS", "/presign", {"origin": ORIGIN, "access-control-request-method": "POST",

@@ -497,7 +497,7 @@ class LambdaHttpGateway:
 
             do_GET = do_POST = do_PUT = do_OPTIONS = do_HEAD = do_DELETE = handle_any
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()

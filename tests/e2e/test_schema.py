@@ -13,7 +13,7 @@ Both use the real store (s3s-fs). The configuration allows many one-character ke
 that generated keys often pass the prefix rule and reach the signer (a 200 answer), instead of
 all stopping at `403 prefix_not_allowed`.
 
-Env: SCHEMA_MAX_EXAMPLES (test cases per operation and phase, default 100), SCHEMA_SEED (repeat
+Env: SCHEMA_MAX_EXAMPLES (test cases per operation and phase, default 300), SCHEMA_SEED (repeat
 a run: schemathesis prints the seed it used).
 """
 
@@ -33,7 +33,7 @@ VENV_BIN = os.path.join(TOOLS, "venv", "bin")
 SCHEMATHESIS = os.path.join(VENV_BIN, "schemathesis")
 SPEC = os.path.join(ROOT, "openapi.yaml")
 HOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema_hooks.py")
-MAX_EXAMPLES = os.environ.get("SCHEMA_MAX_EXAMPLES", "100")
+MAX_EXAMPLES = os.environ.get("SCHEMA_MAX_EXAMPLES", "300")
 
 # Every check that applies to a stateless API. Left out: positive_data_acceptance (a key must
 # also start with a configured prefix and avoid the characters and segments the key rules

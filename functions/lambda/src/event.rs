@@ -271,7 +271,7 @@ impl Serialize for Grouped<'_> {
 
 impl Serialize for Outgoing {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut out = s.serialize_struct("Response", 4)?;
+        let mut out = s.serialize_struct("Response", 5)?;
         out.serialize_field("statusCode", &self.response.status)?;
         let headers = Grouped(&self.response.headers, self.format);
         match self.format {
@@ -280,6 +280,11 @@ impl Serialize for Outgoing {
         }
         out.serialize_field("body", if self.head { "" } else { self.response.body.as_str() })?;
         out.serialize_field("isBase64Encoded", &false)?;
+        if self.format == Format::V2 {
+            // Optional for API Gateway, required by `cargo lambda watch`'s emulator (found by
+            // schemathesis: without it the emulator answers 500 to every request).
+            out.serialize_field("cookies", &[] as &[&str])?;
+        }
         out.end()
     }
 }

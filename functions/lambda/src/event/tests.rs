@@ -102,7 +102,7 @@ fn responses_take_the_shape_of_their_event() {
     assert_eq!(
         v2,
         json!({"statusCode": 405, "headers": {"allow": "POST, OPTIONS", "vary": "Origin, Access-Control-Request-Method", "content-type": "application/json"},
-               "body": r#"{"error":"method_not_allowed"}"#, "isBase64Encoded": false})
+               "body": r#"{"error":"method_not_allowed"}"#, "isBase64Encoded": false, "cookies": []})
     );
     let v1 = serde_json::to_value(Outgoing::new(Format::V1, response(), true)).unwrap();
     assert_eq!(
