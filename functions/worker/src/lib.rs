@@ -98,6 +98,13 @@ fn log_request(request_id: &str, method: &str, route: &str, status: u16, error: 
     }
 }
 
+/// The path of an absolute URL (`https://host/a/b?q` gives `/a/b`), as sent.
+fn path_of(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    path.split(['?', '#']).next().unwrap_or("/")
+}
+
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let started = Date::now().as_millis();
@@ -106,15 +113,18 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     // would let them through as reads (found by schemathesis). The core answers them 405.
     let method = req.inner().method();
     let method = method.as_str();
-    let path = req.path();
-    let headers = req.headers().clone();
+    let url = req.inner().url();
+    let path = path_of(&url);
+    // The request's own Headers handle: no copy (worker::Headers::clone copies), and no URL
+    // re-parse for the path (workerd hands us an already normalised URL).
+    let headers = req.inner().headers();
     let header = |name: &str| headers.get(name).ok().flatten();
     let (origin, authorization, content_type) = (header("origin"), header("authorization"), header("content-type"));
     let request_id = header("cf-ray").unwrap_or_default();
     let body = if method == "POST" { read_body(&mut req).await } else { Vec::new() };
     let core_req = presign_core::Request {
         method,
-        path: &path,
+        path,
         origin: origin.as_deref(),
         authorization: authorization.as_deref(),
         content_type: content_type.as_deref(),
