@@ -284,7 +284,30 @@ def base_env(store, **extra):
     return env
 
 
-class LambdaTarget:
+class FileLog:
+    """A target whose process writes its output to `self.logfile`."""
+
+    def logs(self):
+        with open(self.logfile.name, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+
+def stop_process_group(proc, timeout=15):
+    """Stops a child started with `start_new_session=True` and everything it started (wrangler
+    dev's workerd, cargo lambda's function): SIGTERM to the group, SIGKILL if it lingers."""
+    import signal
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+class LambdaTarget(FileLog):
     """The release `bootstrap` of functions/lambda, driven through the Runtime API double."""
 
     name = "lambda"
@@ -314,10 +337,6 @@ class LambdaTarget:
             hs[k] = ", ".join(vs)
         return Reply(out["statusCode"], hs, data)
 
-    def logs(self):
-        with open(self.logfile.name, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
     def stop(self):
         self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -346,7 +365,7 @@ class HttpTarget:
 WRANGLER = os.path.join(TOOLS, "node", "node_modules", ".bin", "wrangler")
 
 
-class WorkerTarget(HttpTarget):
+class WorkerTarget(FileLog, HttpTarget):
     """The Worker in workerd via `scripts/worker-dev.sh` (wrangler dev), configured with --var."""
 
     def __init__(self, env, persist_to=None):
@@ -375,20 +394,8 @@ class WorkerTarget(HttpTarget):
         self.stop()
         raise TimeoutError("wrangler dev did not answer /health:\n" + self.logs()[-3000:])
 
-    def logs(self):
-        with open(self.logfile.name, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
     def stop(self):
-        import signal
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        stop_process_group(self.proc)
         self.logfile.close()
 
 

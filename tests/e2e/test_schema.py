@@ -19,15 +19,14 @@ a run: schemathesis prints the seed it used).
 
 import os
 import shutil
-import signal
 import string
 import subprocess
 import tempfile
 import time
 import unittest
 
-from harness import (ORIGIN, ROOT, TOOLS, Store, WorkerTarget, base_env, free_port, hs256_token, http,
-                     r2_put)
+from harness import (ORIGIN, ROOT, TOOLS, FileLog, Store, WorkerTarget, base_env, free_port, hs256_token, http,
+                     r2_put, stop_process_group)
 
 VENV_BIN = os.path.join(TOOLS, "venv", "bin")
 SCHEMATHESIS = os.path.join(VENV_BIN, "schemathesis")
@@ -89,7 +88,7 @@ def summary(output):
     return output[-6000:]
 
 
-class LambdaWatch:
+class LambdaWatch(FileLog):
     """The Lambda function under `cargo lambda watch` on 127.0.0.1, configured by an env file
     outside the repository (writes inside it would count as edits). `--ignore-changes`: the
     run tests one build, whatever else edits the tree meanwhile."""
@@ -134,19 +133,8 @@ class LambdaWatch:
         answer = f"{last.status} {last.text}" if last else "nothing"
         raise RuntimeError(f"cargo lambda watch answers GET /health with {answer}; its log:\n" + log[-3000:])
 
-    def logs(self):
-        with open(self.logfile.name, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
     def stop(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=15)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        stop_process_group(self.proc)
         self.logfile.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -217,10 +217,9 @@ EMPTY_WORKER = """export default { async fetch(req) { await req.arrayBuffer();
 
 
 def run_empty_worker(n, mix):
-    import signal
     import subprocess
     import tempfile
-    from harness import WRANGLER, free_port, wait_for_port
+    from harness import WRANGLER, free_port, stop_process_group, wait_for_port
     workdir = tempfile.mkdtemp(prefix="presign-empty-worker-")
     with open(os.path.join(workdir, "worker.mjs"), "w") as f:
         f.write(EMPTY_WORKER)
@@ -236,8 +235,7 @@ def run_empty_worker(n, mix):
         one = http_caller(port, mix, scratch, {}, checked=False)
         return drive(workerd_pid(proc.pid), one, n, None, scratch, threads=8, alive=lambda: proc.poll() is None)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
+        stop_process_group(proc)
 
 
 def drive(rss_pid, one, n, store, problems, threads, alive):
