@@ -13,6 +13,8 @@ scripts/setup-browser.sh
 
 step "core: unit, contract and SDK differential tests"
 cargo test --locked -p presign-core
+# The core as the Worker builds it: asymmetric signatures go to the adapter (WebCrypto).
+cargo test --locked -p presign-core --lib --no-default-features
 
 step "benchmarks compile (they run with scripts/bench.sh, not in CI)"
 cargo bench --locked -p presign-core --no-run

@@ -193,7 +193,7 @@ fn auth_benches(c: &mut Criterion) {
         let header = format!("Bearer {token}");
         let cfg = if alg == "HS256" { &hs_cfg } else { &jwks_cfg };
         g.bench_function("ours", |b| {
-            b.iter(|| assert!(matches!(cfg.auth.authenticate(Some(black_box(&header)), now, &cache), presign_core::auth::AuthOutcome::Allowed(_))))
+            b.iter(|| assert!(matches!(cfg.auth.authenticate(Some(black_box(&header)), now, &cache, None), presign_core::auth::AuthOutcome::Allowed(_))))
         });
         let mut validation = jsonwebtoken::Validation::new(jalg);
         validation.validate_exp = false; // the token's instant is fixed; both sides check signatures and claims parsing

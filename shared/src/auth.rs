@@ -1,16 +1,19 @@
-//! Who is asking: bearer tokens checked with `jwt-simple`, against an HS256 secret or a JWKS.
+//! Who is asking: bearer tokens checked against an HS256 secret or a JWKS.
 //!
-//! Verification is sans-IO: the time comes in as an argument (`artificial_time`, so jwt-simple
-//! never reads a clock) and the JWKS comes from [`JwksCache`], which the adapter fills.
+//! Verification is sans-IO: the time comes in as an argument, the JWKS comes from
+//! [`JwksCache`] (which the adapter fills), and an asymmetric signature is verified either in
+//! Rust (`native-crypto`) or by the adapter, which answers a [`SignatureCheck`] with a
+//! [`Verdict`]. The rules (which algorithm, which key, which claims) are all here.
 
 use std::collections::HashSet;
 
-use jwt_simple::prelude::*;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::clock::UnixTime;
 use crate::error::{ApiError, AuthFailure};
-use crate::jwks::{Jwk, JwksCache, Lookup, VerifyKey};
+use crate::jwks::{JwksCache, Lookup};
+use crate::jwt::{Alg, ClaimRules, Claims, Token};
+use crate::signature::{Hs256Key, SignatureCheck, Verdict};
 
 /// Algorithms accepted from a JWKS (asymmetric only: an HS-signed token is refused there).
 pub const JWKS_ALGORITHMS: &[&str] = &["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"];
@@ -22,7 +25,7 @@ const MAX_TOKEN_BYTES: usize = 8 * 1024;
 pub enum Verifier {
     /// Neither `AUTH_JWT_SECRET` nor `AUTH_JWKS_URL`: every request is allowed.
     Off,
-    Hs256(HS256Key),
+    Hs256(Hs256Key),
     Jwks { url: String },
 }
 
@@ -57,6 +60,9 @@ pub enum AuthOutcome {
     Denied(ApiError),
     /// The JWKS must be fetched first (see [`JwksCache`]).
     FetchJwks,
+    /// Without `native-crypto`: the adapter must verify this signature, then ask again with
+    /// its [`Verdict`].
+    VerifySignature(SignatureCheck),
 }
 
 /// Extracts the token from `Authorization: Bearer <token>` (scheme case-insensitive).
@@ -73,22 +79,6 @@ pub fn bearer_token(authorization: Option<&str>) -> Result<&str, AuthFailure> {
     Ok(token)
 }
 
-fn failure_of(err: &jwt_simple::Error) -> AuthFailure {
-    use jwt_simple::JWTError as E;
-    match err.downcast_ref::<E>() {
-        Some(E::InvalidSignature | E::InvalidAuthenticationTag) => AuthFailure::BadSignature,
-        Some(E::TokenHasExpired) => AuthFailure::Expired,
-        Some(E::TokenNotValidYet) => AuthFailure::NotYetValid,
-        Some(E::ClockDrift) => AuthFailure::IssuedInFuture,
-        Some(E::RequiredIssuerMismatch | E::RequiredIssuerMissing) => AuthFailure::WrongIssuer,
-        Some(E::RequiredAudienceMismatch | E::RequiredAudienceMissing) => AuthFailure::WrongAudience,
-        Some(E::AlgorithmMismatch) => AuthFailure::AlgorithmNotAllowed,
-        _ => AuthFailure::Malformed,
-    }
-}
-
-type Claims = JWTClaims<Map<String, Value>>;
-
 impl AuthConfig {
     pub fn is_enabled(&self) -> bool {
         !matches!(self.verifier, Verifier::Off)
@@ -101,77 +91,81 @@ impl AuthConfig {
         }
     }
 
-    fn options(&self, now: UnixTime) -> VerificationOptions {
-        VerificationOptions {
-            allowed_issuers: self.issuers.clone(),
-            allowed_audiences: self.audiences.clone(),
-            time_tolerance: Some(Duration::from_secs(self.clock_skew_seconds)),
-            max_token_length: Some(MAX_TOKEN_BYTES),
-            artificial_time: Some(UnixTimeStamp::from_secs(now.0)),
-            ..VerificationOptions::default()
-        }
-    }
-
-    /// Checks the `Authorization` header value at instant `now`.
-    pub fn authenticate(&self, authorization: Option<&str>, now: UnixTime, cache: &JwksCache) -> AuthOutcome {
+    /// Checks the `Authorization` header value at instant `now`. `verdict` is the adapter's
+    /// answer to an earlier [`AuthOutcome::VerifySignature`]; it counts only if it is for the
+    /// very check this token needs now (the key set may have changed in between).
+    pub fn authenticate(&self, authorization: Option<&str>, now: UnixTime, cache: &JwksCache, verdict: Option<&Verdict>) -> AuthOutcome {
         let deny = |f| AuthOutcome::Denied(ApiError::Unauthorized(f));
-        let token = match &self.verifier {
-            Verifier::Off => return AuthOutcome::Allowed(Caller::default()),
-            _ => match bearer_token(authorization) {
-                Ok(t) => t,
-                Err(f) => return deny(f),
-            },
+        if matches!(self.verifier, Verifier::Off) {
+            return AuthOutcome::Allowed(Caller::default());
+        }
+        let token = match bearer_token(authorization).and_then(Token::parse) {
+            Ok(t) => t,
+            Err(f) => return deny(f),
         };
-        let Ok(meta) = Token::decode_metadata(token) else { return deny(AuthFailure::Malformed) };
-        let alg = meta.algorithm();
-        let claims = match &self.verifier {
+        let signed = match &self.verifier {
             Verifier::Off => unreachable!("handled above"),
             Verifier::Hs256(key) => {
-                if alg != "HS256" {
+                if token.alg != Alg::HS256 {
                     return deny(AuthFailure::AlgorithmNotAllowed);
                 }
-                key.verify_token::<Map<String, Value>>(token, Some(self.options(now)))
+                key.verify(token.signing_input.as_bytes(), &token.signature)
             }
             Verifier::Jwks { .. } => {
-                if !JWKS_ALGORITHMS.contains(&alg) {
+                if token.alg == Alg::HS256 {
                     return deny(AuthFailure::AlgorithmNotAllowed);
                 }
-                match cache.lookup(meta.key_id(), alg, now, self.jwks_cache_seconds) {
-                    Lookup::Found(jwk) => verify_with_jwk(jwk, alg, token, self.options(now)),
+                let jwk = match cache.lookup(token.kid.as_deref(), token.alg, now, self.jwks_cache_seconds) {
+                    Lookup::Found(jwk) => jwk,
                     Lookup::Fetch => return AuthOutcome::FetchJwks,
                     Lookup::Unknown => return deny(AuthFailure::UnknownKey),
                     Lookup::Unavailable => return AuthOutcome::Denied(ApiError::AuthUnavailable),
-                }
+                };
+                #[cfg(feature = "native-crypto")]
+                let signed = {
+                    let _ = verdict;
+                    jwk.native.verify(token.alg, token.signing_input.as_bytes(), &token.signature)
+                };
+                #[cfg(not(feature = "native-crypto"))]
+                let signed = {
+                    let check = SignatureCheck {
+                        alg: token.alg,
+                        key: jwk.key.clone(),
+                        signing_input: token.signing_input.to_owned(),
+                        signature: token.signature.clone(),
+                    };
+                    match verdict {
+                        Some(v) if v.check == check => v.valid,
+                        _ => return AuthOutcome::VerifySignature(check),
+                    }
+                };
+                signed
             }
         };
-        match claims {
-            Err(e) => deny(failure_of(&e)),
-            Ok(c) if c.expires_at.is_none() => deny(AuthFailure::NoExpiry),
-            Ok(c) => AuthOutcome::Allowed(self.caller(&c)),
+        if !signed {
+            return deny(AuthFailure::BadSignature);
+        }
+        let claims = match token.claims(self.prefix_claim.as_deref()) {
+            Ok(c) => c,
+            Err(f) => return deny(f),
+        };
+        let rules = ClaimRules { issuers: self.issuers.as_ref(), audiences: self.audiences.as_ref(), clock_skew_seconds: self.clock_skew_seconds };
+        match rules.check(&claims, now) {
+            Ok(()) => AuthOutcome::Allowed(self.caller(claims)),
+            Err(f) => deny(f),
         }
     }
 
-    fn caller(&self, claims: &Claims) -> Caller {
-        let claimed_prefixes = self.prefix_claim.as_ref().map(|name| match claims.custom.get(name) {
-            Some(Value::String(s)) => vec![s.clone()],
-            Some(Value::Array(items)) => items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+    fn caller(&self, claims: Claims) -> Caller {
+        let claimed_prefixes = self.prefix_claim.as_ref().map(|_| match claims.prefix {
+            Some(Value::String(s)) => vec![s],
+            Some(Value::Array(items)) => items.into_iter().filter_map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            }).collect(),
             _ => Vec::new(),
         });
         Caller { claimed_prefixes }
-    }
-}
-
-fn verify_with_jwk(jwk: &Jwk, alg: &str, token: &str, options: VerificationOptions) -> Result<Claims, jwt_simple::Error> {
-    let o = Some(options);
-    match (&jwk.key, alg) {
-        (VerifyKey::Rsa { n, e }, "RS256") => RS256PublicKey::from_components(n, e)?.verify_token(token, o),
-        (VerifyKey::Rsa { n, e }, "RS384") => RS384PublicKey::from_components(n, e)?.verify_token(token, o),
-        (VerifyKey::Rsa { n, e }, "RS512") => RS512PublicKey::from_components(n, e)?.verify_token(token, o),
-        (VerifyKey::Rsa { n, e }, "PS256") => PS256PublicKey::from_components(n, e)?.verify_token(token, o),
-        (VerifyKey::Es256(k), "ES256") => k.verify_token(token, o),
-        (VerifyKey::Es384(k), "ES384") => k.verify_token(token, o),
-        (VerifyKey::Ed25519(k), "EdDSA") => k.verify_token(token, o),
-        _ => Err(jwt_simple::JWTError::AlgorithmMismatch.into()),
     }
 }
 

@@ -10,7 +10,6 @@ use std::fmt;
 
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use jwt_simple::prelude::HS256Key;
 
 use crate::auth::{AuthConfig, Verifier};
 use crate::content_type::AllowedContentTypes;
@@ -233,7 +232,7 @@ impl Config {
                 if bytes.len() < 32 {
                     return Err(invalid("AUTH_JWT_SECRET", "must decode to at least 32 bytes (RFC 7518 section 3.2)"));
                 }
-                Verifier::Hs256(HS256Key::from_bytes(&bytes))
+                Verifier::Hs256(crate::signature::Hs256Key::new(&bytes))
             }
             (None, None) => Verifier::Off,
         };

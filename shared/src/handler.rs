@@ -1,9 +1,12 @@
 //! Routing: one platform-neutral request in, one response (or a request for I/O) out.
 //!
-//! Both adapters call [`Service::handle`] with the same [`Request`] shape and the current time.
-//! When the answer needs the JWKS and the cache says it must be fetched, the core answers
-//! [`Outcome::FetchJwks`]; the adapter fetches, calls [`Service::record_jwks_fetch`] and asks
-//! again (the cache guarantees the second call does not ask for another fetch).
+//! Both adapters call [`Service::respond`] (or [`Service::respond_verifying`]) with the same
+//! [`Request`] shape and the current time. When the answer needs the JWKS and the cache says it
+//! must be fetched, the core answers [`Outcome::FetchJwks`]; the adapter fetches, the core
+//! records it and asks again (the cache guarantees the second call does not ask for another
+//! fetch). Built without `native-crypto`, the core may also answer
+//! [`Outcome::VerifySignature`]: the adapter verifies that one signature and the core goes on
+//! with its [`Verdict`].
 
 use std::sync::Mutex;
 
@@ -16,6 +19,7 @@ use crate::cors::{self, CorsPolicy, OriginDecision};
 use crate::error::ApiError;
 use crate::jwks::JwksCache;
 use crate::key::validate_key;
+use crate::signature::{SignatureCheck, Verdict};
 use crate::sigv4::{PresignParams, SignedHeader};
 
 /// Largest `/presign` body.
@@ -74,6 +78,8 @@ pub enum Answer {
 pub enum Outcome {
     Respond(Response),
     FetchJwks { url: String },
+    /// Only without `native-crypto`: verify this signature (see [`Service::respond_verifying`]).
+    VerifySignature(SignatureCheck),
     ReadObject(ObjectRead),
 }
 
@@ -173,25 +179,47 @@ impl Service {
 
     /// Handles a request to the end: runs [`Service::handle`], performs at most one JWKS fetch
     /// through `fetch_jwks` when the core asks for it (the adapter's HTTP client; the core does
-    /// no I/O itself); if keys are still unusable after that, the answer is 503.
+    /// no I/O itself); if keys are still unusable after that, the answer is 503. Signatures are
+    /// verified in Rust.
+    #[cfg(feature = "native-crypto")]
     pub async fn respond<F, Fut>(&self, req: &Request<'_>, now: impl Fn() -> UnixTime, fetch_jwks: F) -> Answer
     where
         F: FnOnce(String) -> Fut,
         Fut: std::future::Future<Output = Option<Vec<u8>>>,
     {
-        let outcome = match self.handle(req, now()) {
-            Outcome::FetchJwks { url } => {
-                let body = fetch_jwks(url).await;
-                self.record_jwks_fetch(now(), body.as_deref());
-                self.handle(req, now())
+        // The core verifies in Rust and never asks; were it to, the answer fails closed.
+        let never_asked = |_: SignatureCheck| std::future::ready(false);
+        self.respond_verifying(req, now, fetch_jwks, never_asked).await
+    }
+
+    /// [`Service::respond`] for a core built without `native-crypto`: `verify` checks the one
+    /// signature the request needs (the Worker: WebCrypto) and answers whether it is valid.
+    pub async fn respond_verifying<F, Fut, V, VFut>(&self, req: &Request<'_>, now: impl Fn() -> UnixTime, fetch_jwks: F, verify: V) -> Answer
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = Option<Vec<u8>>>,
+        V: FnOnce(SignatureCheck) -> VFut,
+        VFut: std::future::Future<Output = bool>,
+    {
+        let (mut fetch_jwks, mut verify) = (Some(fetch_jwks), Some(verify));
+        let mut verdict = None;
+        // At most: fetch the keys, verify the signature, answer.
+        for _ in 0..3 {
+            match self.handle_with(req, now(), verdict.as_ref()) {
+                Outcome::FetchJwks { url } if fetch_jwks.is_some() => {
+                    let body = fetch_jwks.take().expect("checked")(url).await;
+                    self.record_jwks_fetch(now(), body.as_deref());
+                }
+                Outcome::VerifySignature(check) if verify.is_some() => {
+                    let valid = verify.take().expect("checked")(check.clone()).await;
+                    verdict = Some(Verdict { check, valid });
+                }
+                Outcome::Respond(r) => return Answer::Respond(r),
+                Outcome::ReadObject(read) => return Answer::ReadObject(read),
+                Outcome::FetchJwks { .. } | Outcome::VerifySignature(_) => break,
             }
-            other => other,
-        };
-        match outcome {
-            Outcome::Respond(r) => Answer::Respond(r),
-            Outcome::ReadObject(read) => Answer::ReadObject(read),
-            Outcome::FetchJwks { .. } => Answer::Respond(self.auth_unavailable(req)),
         }
+        Answer::Respond(self.auth_unavailable(req))
     }
 
     /// Records the result of a JWKS fetch the core asked for (`None`: the fetch failed).
@@ -199,7 +227,13 @@ impl Service {
         self.jwks.lock().unwrap_or_else(|p| p.into_inner()).record_fetch(now, body)
     }
 
+    /// One step of [`Service::respond`]: the answer, or the I/O the core needs first.
     pub fn handle(&self, req: &Request<'_>, now: UnixTime) -> Outcome {
+        self.handle_with(req, now, None)
+    }
+
+    /// [`Service::handle`] with the adapter's answer to an earlier [`Outcome::VerifySignature`].
+    pub fn handle_with(&self, req: &Request<'_>, now: UnixTime, verdict: Option<&Verdict>) -> Outcome {
         let route = Route::of(req.path);
         let decision = self.cors_policy().decide(req.origin);
         let reply = Reply { route: route.name(), cors: cors_headers(decision) };
@@ -220,21 +254,22 @@ impl Service {
                 Outcome::Respond(reply.json(200, body, None))
             }
             (Route::Health, _) => Outcome::Respond(reply.error(&ApiError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }, None)),
-            (Route::Presign | Route::Batch, "POST") => self.presign_route(config, route, req, now, &reply),
+            (Route::Presign | Route::Batch, "POST") => self.presign_route(config, route, req, now, verdict, &reply),
             (Route::Presign | Route::Batch, _) => Outcome::Respond(reply.error(&ApiError::MethodNotAllowed { allow: "POST, OPTIONS" }, None)),
             (Route::Other, "GET" | "HEAD") if config.serve_objects => object_read(config, req, reply),
             (Route::Other, _) => Outcome::Respond(reply.error(&ApiError::NotFound, None)),
         }
     }
 
-    fn presign_route(&self, config: &Config, route: Route, req: &Request<'_>, now: UnixTime, reply: &Reply) -> Outcome {
+    fn presign_route(&self, config: &Config, route: Route, req: &Request<'_>, now: UnixTime, verdict: Option<&Verdict>, reply: &Reply) -> Outcome {
         let Some(settings) = &config.presign else {
             return Outcome::Respond(reply.error(&ApiError::PresignDisabled, None));
         };
         let caller = {
             let cache = self.jwks.lock().unwrap_or_else(|p| p.into_inner());
-            match config.auth.authenticate(req.authorization, now, &cache) {
+            match config.auth.authenticate(req.authorization, now, &cache, verdict) {
                 AuthOutcome::Allowed(caller) => caller,
+                AuthOutcome::VerifySignature(check) => return Outcome::VerifySignature(check),
                 AuthOutcome::Denied(e) => return Outcome::Respond(reply.error(&e, None)),
                 AuthOutcome::FetchJwks => {
                     return Outcome::FetchJwks { url: config.auth.jwks_url().unwrap_or_default().to_owned() };

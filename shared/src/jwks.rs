@@ -10,10 +10,11 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use jwt_simple::prelude::*;
 use serde::Deserialize;
 
 use crate::clock::UnixTime;
+use crate::jwt::Alg;
+use crate::signature::PublicKey;
 
 /// A `kid` we do not know causes at most one refetch per this many seconds.
 pub const UNKNOWN_KID_REFETCH: u64 = 30;
@@ -22,34 +23,19 @@ pub const RETRY_AFTER_FAILURE: u64 = 5;
 /// The most JWKS bytes an adapter should read.
 pub const MAX_JWKS_BYTES: usize = 256 * 1024;
 
-/// A public key from the set, ready to verify tokens of the algorithms its type allows.
-pub(crate) enum VerifyKey {
-    /// RSA modulus and exponent: RS256/RS384/RS512/PS256 keys are built from them on use.
-    Rsa { n: Vec<u8>, e: Vec<u8> },
-    Es256(ES256PublicKey),
-    Es384(ES384PublicKey),
-    Ed25519(Ed25519PublicKey),
-}
-
 pub(crate) struct Jwk {
     pub kid: Option<String>,
     pub alg: Option<String>,
-    pub key: VerifyKey,
+    pub key: PublicKey,
+    /// The key decoded for Rust verification, done once per fetch.
+    #[cfg(feature = "native-crypto")]
+    pub native: crate::signature::NativeKey,
 }
 
 impl Jwk {
     /// Can this key verify a token signed with `alg`?
-    pub fn fits(&self, alg: &str) -> bool {
-        if self.alg.as_deref().is_some_and(|a| a != alg) {
-            return false;
-        }
-        matches!(
-            (&self.key, alg),
-            (VerifyKey::Rsa { .. }, "RS256" | "RS384" | "RS512" | "PS256")
-                | (VerifyKey::Es256(_), "ES256")
-                | (VerifyKey::Es384(_), "ES384")
-                | (VerifyKey::Ed25519(_), "EdDSA")
-        )
+    pub fn fits(&self, alg: Alg) -> bool {
+        self.alg.as_deref().is_none_or(|a| a == alg.name()) && self.key.fits(alg)
     }
 }
 
@@ -81,27 +67,22 @@ fn parse_jwk(raw: RawJwk) -> Option<Jwk> {
         return None;
     }
     let key = match (raw.kty.as_str(), raw.crv.as_deref()) {
-        ("RSA", _) => VerifyKey::Rsa { n: b64(&raw.n)?, e: b64(&raw.e)? },
-        ("EC", Some("P-256")) => {
-            let mut point = vec![4u8];
-            point.extend(b64(&raw.x)?);
-            point.extend(b64(&raw.y)?);
-            VerifyKey::Es256(ES256PublicKey::from_bytes(&point).ok()?)
-        }
-        ("EC", Some("P-384")) => {
-            let mut point = vec![4u8];
-            point.extend(b64(&raw.x)?);
-            point.extend(b64(&raw.y)?);
-            VerifyKey::Es384(ES384PublicKey::from_bytes(&point).ok()?)
-        }
-        ("OKP", Some("Ed25519")) => VerifyKey::Ed25519(Ed25519PublicKey::from_bytes(&b64(&raw.x)?).ok()?),
+        ("RSA", _) => PublicKey::rsa(b64(&raw.n)?, b64(&raw.e)?)?,
+        ("EC", Some(curve)) => PublicKey::ec(curve, b64(&raw.x)?, b64(&raw.y)?)?,
+        ("OKP", Some("Ed25519")) => PublicKey::ed25519(&b64(&raw.x)?)?,
         _ => return None,
     };
-    Some(Jwk { kid: raw.kid, alg: raw.alg, key })
+    Some(Jwk {
+        kid: raw.kid,
+        alg: raw.alg,
+        #[cfg(feature = "native-crypto")]
+        native: crate::signature::NativeKey::new(&key)?,
+        key,
+    })
 }
 
-/// Parses a JWKS document. Keys of unsupported types are skipped; a document that is not a
-/// JWKS at all is an error, so that garbage does not replace good cached keys.
+/// Parses a JWKS document. Keys of unsupported types or shapes are skipped; a document that is
+/// not a JWKS at all is an error, so that garbage does not replace good cached keys.
 pub(crate) fn parse_jwks(body: &[u8]) -> Result<Vec<Jwk>, ()> {
     let set: RawSet = serde_json::from_slice(body).map_err(|_| ())?;
     Ok(set
@@ -150,7 +131,7 @@ impl JwksCache {
         !self.trusted(now, ttl) && self.may_fetch(now, if self.last_attempt_failed { RETRY_AFTER_FAILURE } else { 1 })
     }
 
-    pub(crate) fn lookup(&self, kid: Option<&str>, alg: &str, now: UnixTime, ttl: u64) -> Lookup<'_> {
+    pub(crate) fn lookup(&self, kid: Option<&str>, alg: Alg, now: UnixTime, ttl: u64) -> Lookup<'_> {
         if !self.trusted(now, ttl) {
             return if self.fetch_due(now, ttl) { Lookup::Fetch } else { Lookup::Unavailable };
         }

@@ -14,10 +14,12 @@ pub mod cors;
 pub mod error;
 pub mod handler;
 pub mod jwks;
+pub mod jwt;
 pub mod key;
 pub mod log;
 pub mod object;
 pub mod secret;
+pub mod signature;
 pub mod sigv4;
 
 pub use clock::UnixTime;

@@ -48,7 +48,7 @@ class LambdaV1(cases.AdapterCases, unittest.TestCase):
         return LambdaTarget(env, "v1")
 
 
-globals().update(cases.bind("Lambda", LambdaTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases,
+globals().update(cases.bind("Lambda", LambdaTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases, "JwksAlgorithms": cases.JwksAlgorithmCases,
                                                      "JwksTimeout": cases.JwksTimeoutCases,
                                                      "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases,
                                                      "JwksUntrustedTls": cases.JwksUntrustedTlsCases}))

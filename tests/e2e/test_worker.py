@@ -18,7 +18,7 @@ class Worker(cases.AdapterCases, unittest.TestCase):
         return WorkerTarget(env)
 
 
-globals().update(cases.bind("Worker", WorkerTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases,
+globals().update(cases.bind("Worker", WorkerTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases, "JwksAlgorithms": cases.JwksAlgorithmCases,
                                                      "JwksTimeout": cases.JwksTimeoutCases,
                                                      "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases,
                                                      "JwksUntrustedTls": cases.JwksUntrustedTlsCases}))

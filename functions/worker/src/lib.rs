@@ -2,10 +2,12 @@
 //!
 //! As thin as the Lambda adapter: configuration from `[vars]` and secrets, parsed once per
 //! isolate; the clock from JavaScript's `Date` (`SystemTime::now()` panics on wasm32); the JWKS
-//! fetched with the Workers `fetch` when the core asks; object reads from the R2 binding when
+//! fetched with the Workers `fetch` and RSA/ECDSA/Ed25519 signatures verified with WebCrypto
+//! when the core asks; object reads from the R2 binding when
 //! `SERVE_OBJECTS=true`. Every decision is the core's.
 
 mod objects;
+mod webcrypto;
 
 use std::sync::OnceLock;
 
@@ -137,7 +139,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         body: &body,
     };
 
-    let outcome = service.respond(&core_req, now, |url| async move { fetch_jwks(&url).await }).await;
+    let fetch = |url: String| async move { fetch_jwks(&url).await };
+    let verify = |check| async move { webcrypto::verify(&check).await };
+    let outcome = service.respond_verifying(&core_req, now, fetch, verify).await;
     let resp = match outcome {
         Answer::Respond(r) => r,
         Answer::ReadObject(read) => {

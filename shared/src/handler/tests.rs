@@ -368,8 +368,12 @@ async fn respond_fetches_at_most_once_and_never_asks_the_adapter_again() {
     let es = ES256KeyPair::generate().with_key_id("k");
     let token = format!("Bearer {}", es.sign(crate::auth::tests::claims(json!({}), NOW.0, Some(NOW.0 + 60))).unwrap());
     let req = post("/presign", ONE, Some(&token));
-    let calls = Cell::new(0);
-    let down = s.respond(&req, || NOW, |_url| { calls.set(calls.get() + 1); async { None } }).await;
+    let (calls, verifies) = (Cell::new(0), Cell::new(0));
+    let verify = |c: SignatureCheck| {
+        verifies.set(verifies.get() + 1);
+        std::future::ready(crate::auth::tests::oracle_verify(&c))
+    };
+    let down = s.respond_verifying(&req, || NOW, |_url| { calls.set(calls.get() + 1); async { None } }, verify).await;
     assert!(matches!(&down, Answer::Respond(r) if r.status == 503), "{down:?}");
     assert_eq!(calls.get(), 1);
 
@@ -377,9 +381,38 @@ async fn respond_fetches_at_most_once_and_never_asks_the_adapter_again() {
     let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
     let set = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k", "x": b64(&point[1..33]), "y": b64(&point[33..65])}]}).to_string();
     let later = UnixTime(NOW.0 + 5);
-    let up = s.respond(&req, || later, |url| { assert_eq!(url, "https://idp.test/jwks.json"); calls.set(calls.get() + 1); async move { Some(set.into_bytes()) } }).await;
+    let up = s.respond_verifying(&req, || later, |url| { assert_eq!(url, "https://idp.test/jwks.json"); calls.set(calls.get() + 1); async move { Some(set.into_bytes()) } }, verify).await;
     assert!(matches!(&up, Answer::Respond(r) if r.status == 200), "{up:?}");
     assert_eq!(calls.get(), 2);
-    let cached = s.respond(&req, || later, |_| async { panic!("keys are cached") }).await;
+    let cached = s.respond_verifying(&req, || later, |_| async { panic!("keys are cached") }, verify).await;
     assert!(matches!(&cached, Answer::Respond(r) if r.status == 200));
+    // Rust verifies with `native-crypto`; without it the adapter is asked once per request.
+    assert_eq!(verifies.get(), if cfg!(feature = "native-crypto") { 0 } else { 2 });
+}
+
+/// Without `native-crypto`: the adapter's verdict decides, and only for the check it answered.
+#[cfg(not(feature = "native-crypto"))]
+#[tokio::test(flavor = "current_thread")]
+async fn adapter_verdicts_count_only_for_their_own_check() {
+    use jwt_simple::prelude::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair};
+    let s = service(&[("AUTH_JWKS_URL", "https://idp.test/jwks.json")]);
+    let es = ES256KeyPair::generate().with_key_id("k");
+    let point = es.public_key().public_key().to_bytes_uncompressed();
+    let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
+    let set = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k", "x": b64(&point[1..33]), "y": b64(&point[33..65])}]}).to_string();
+    s.record_jwks_fetch(NOW, Some(set.as_bytes()));
+    let sign = |exp| format!("Bearer {}", es.sign(crate::auth::tests::claims(json!({}), NOW.0, Some(exp))).unwrap());
+    let (a, b) = (sign(NOW.0 + 60), sign(NOW.0 + 61));
+    let (req_a, req_b) = (post("/presign", ONE, Some(&a)), post("/presign", ONE, Some(&b)));
+    let Outcome::VerifySignature(check_a) = s.handle(&req_a, NOW) else { panic!("the adapter verifies") };
+    assert_eq!(check_a.alg, crate::jwt::Alg::ES256);
+    assert_eq!(format!("Bearer {}.{}", check_a.signing_input, b64(&check_a.signature)), a);
+    let yes_a = Verdict { check: check_a.clone(), valid: true };
+    assert!(matches!(s.handle_with(&req_a, NOW, Some(&yes_a)), Outcome::Respond(r) if r.status == 200));
+    assert!(matches!(s.handle_with(&req_b, NOW, Some(&yes_a)), Outcome::VerifySignature(c) if c != check_a), "a verdict for another token");
+    let no_a = Verdict { check: check_a, valid: false };
+    let Outcome::Respond(r) = s.handle_with(&req_a, NOW, Some(&no_a)) else { panic!() };
+    assert_eq!((r.status, json_of(&r)["message"].as_str()), (401, Some(crate::error::AuthFailure::BadSignature.message())));
+    let lying = s.respond_verifying(&req_b, || NOW, |_| async { None }, |_| async { false }).await;
+    assert!(matches!(&lying, Answer::Respond(r) if r.status == 401));
 }

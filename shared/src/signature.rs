@@ -1,0 +1,180 @@
+//! JWS signature verification: HS256 in Rust everywhere; RSA, ECDSA and Ed25519 in Rust with the
+//! `native-crypto` feature (the Lambda), or by the adapter through a [`SignatureCheck`] (the
+//! Worker hands it to WebCrypto, so its wasm carries no bignum or curve code).
+//!
+//! Either way the core decides which key may verify which token and checks the claims; only the
+//! arithmetic moves.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{KeyInit, Mac};
+
+use crate::jwt::Alg;
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
+
+/// An `AUTH_JWT_SECRET`, with the HMAC key schedule done once.
+#[derive(Clone)]
+pub struct Hs256Key(HmacSha256);
+
+impl Hs256Key {
+    pub fn new(secret: &[u8]) -> Hs256Key {
+        Hs256Key(HmacSha256::new_from_slice(secret).expect("HMAC accepts keys of any length"))
+    }
+
+    /// Constant-time check of an HS256 tag over `signing_input`.
+    pub fn verify(&self, signing_input: &[u8], tag: &[u8]) -> bool {
+        let mut mac = self.0.clone();
+        mac.update(signing_input);
+        mac.verify_slice(tag).is_ok()
+    }
+}
+
+/// RSA moduli shorter than this are refused (RFC 7518 section 3.3), longer ones too (cost).
+const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=4096;
+
+/// A public key from the JWKS, as components. The shapes are checked when the set is read, so
+/// a key that is here has the right lengths for its curve or a modulus of 2048 to 4096 bits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicKey {
+    /// Big-endian modulus and exponent, without leading zero bytes.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    /// Affine coordinates, 32 bytes each.
+    P256 { x: Vec<u8>, y: Vec<u8> },
+    /// Affine coordinates, 48 bytes each.
+    P384 { x: Vec<u8>, y: Vec<u8> },
+    Ed25519([u8; 32]),
+}
+
+fn strip_zeros(bytes: Vec<u8>) -> Vec<u8> {
+    match bytes.iter().position(|&b| b != 0) {
+        Some(0) => bytes,
+        Some(i) => bytes[i..].to_vec(),
+        None => Vec::new(),
+    }
+}
+
+impl PublicKey {
+    pub(crate) fn rsa(n: Vec<u8>, e: Vec<u8>) -> Option<PublicKey> {
+        let (n, e) = (strip_zeros(n), strip_zeros(e));
+        let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+        (RSA_BITS.contains(&bits) && !e.is_empty() && e.len() <= 8).then_some(PublicKey::Rsa { n, e })
+    }
+
+    pub(crate) fn ec(curve: &str, x: Vec<u8>, y: Vec<u8>) -> Option<PublicKey> {
+        match (curve, x.len(), y.len()) {
+            ("P-256", 32, 32) => Some(PublicKey::P256 { x, y }),
+            ("P-384", 48, 48) => Some(PublicKey::P384 { x, y }),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn ed25519(x: &[u8]) -> Option<PublicKey> {
+        Some(PublicKey::Ed25519(x.try_into().ok()?))
+    }
+
+    /// Can this key verify a token signed with `alg`?
+    pub fn fits(&self, alg: Alg) -> bool {
+        matches!(
+            (self, alg),
+            (PublicKey::Rsa { .. }, Alg::RS256 | Alg::RS384 | Alg::RS512 | Alg::PS256)
+                | (PublicKey::P256 { .. }, Alg::ES256)
+                | (PublicKey::P384 { .. }, Alg::ES384)
+                | (PublicKey::Ed25519(_), Alg::EdDSA)
+        )
+    }
+
+    /// The key as a public JWK (RFC 7517), e.g. for WebCrypto's `importKey("jwk", ...)`.
+    pub fn to_jwk(&self) -> String {
+        let b = |bytes: &[u8]| URL_SAFE_NO_PAD.encode(bytes);
+        match self {
+            PublicKey::Rsa { n, e } => format!(r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#, b(n), b(e)),
+            PublicKey::P256 { x, y } => format!(r#"{{"kty":"EC","crv":"P-256","x":"{}","y":"{}"}}"#, b(x), b(y)),
+            PublicKey::P384 { x, y } => format!(r#"{{"kty":"EC","crv":"P-384","x":"{}","y":"{}"}}"#, b(x), b(y)),
+            PublicKey::Ed25519(x) => format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, b(x)),
+        }
+    }
+}
+
+/// One signature for the adapter to verify: `signature` over `signing_input` with `key` and
+/// `alg`. ECDSA signatures are `r || s` (JWS form, which is also WebCrypto's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureCheck {
+    pub alg: Alg,
+    pub key: PublicKey,
+    pub signing_input: String,
+    pub signature: Vec<u8>,
+}
+
+/// The adapter's answer to a [`SignatureCheck`]; the core uses it only for that same check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub check: SignatureCheck,
+    pub valid: bool,
+}
+
+#[cfg(feature = "native-crypto")]
+pub(crate) use native::NativeKey;
+
+/// The same verification in Rust: RustCrypto's `rsa`, `p256`, `p384` and `ed25519-compact`.
+#[cfg(feature = "native-crypto")]
+mod native {
+    use rsa::sha2::{Sha256, Sha384, Sha512};
+    use rsa::{BoxedUint, Pkcs1v15Sign, Pss};
+    use sha2::Digest as _;
+
+    use super::PublicKey;
+    use crate::jwt::Alg;
+
+    /// A key decoded once, when the set is read: RSA's Montgomery parameters and curve points
+    /// are not recomputed per token.
+    pub(crate) enum NativeKey {
+        Rsa(Box<rsa::PublicKey>),
+        P256(p256::ecdsa::VerifyingKey),
+        P384(p384::ecdsa::VerifyingKey),
+        Ed25519(ed25519_compact::PublicKey),
+    }
+
+    fn sec1(x: &[u8], y: &[u8]) -> Vec<u8> {
+        [&[4u8][..], x, y].concat()
+    }
+
+    impl NativeKey {
+        /// `None` when the components are not a valid key (e.g. a point off the curve).
+        pub fn new(key: &PublicKey) -> Option<NativeKey> {
+            Some(match key {
+                PublicKey::Rsa { n, e } => {
+                    let n = BoxedUint::from_be_slice_vartime(n);
+                    let e = BoxedUint::from_be_slice_vartime(e);
+                    NativeKey::Rsa(Box::new(rsa::PublicKey::new_with_size_limits(n, e, super::RSA_BITS).ok()?))
+                }
+                PublicKey::P256 { x, y } => NativeKey::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1(x, y)).ok()?),
+                PublicKey::P384 { x, y } => NativeKey::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1(x, y)).ok()?),
+                PublicKey::Ed25519(x) => NativeKey::Ed25519(ed25519_compact::PublicKey::from_slice(x).ok()?),
+            })
+        }
+
+        pub fn verify(&self, alg: Alg, signing_input: &[u8], signature: &[u8]) -> bool {
+            use p256::ecdsa::signature::Verifier as _;
+            match (self, alg) {
+                (NativeKey::Rsa(k), Alg::RS256) => k.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(signing_input), signature).is_ok(),
+                (NativeKey::Rsa(k), Alg::RS384) => k.verify(Pkcs1v15Sign::new::<Sha384>(), &Sha384::digest(signing_input), signature).is_ok(),
+                (NativeKey::Rsa(k), Alg::RS512) => k.verify(Pkcs1v15Sign::new::<Sha512>(), &Sha512::digest(signing_input), signature).is_ok(),
+                (NativeKey::Rsa(k), Alg::PS256) => k.verify(Pss::<Sha256>::new(), &Sha256::digest(signing_input), signature).is_ok(),
+                (NativeKey::P256(k), Alg::ES256) => {
+                    p256::ecdsa::Signature::from_slice(signature).is_ok_and(|s| k.verify(signing_input, &s).is_ok())
+                }
+                (NativeKey::P384(k), Alg::ES384) => {
+                    p384::ecdsa::Signature::from_slice(signature).is_ok_and(|s| k.verify(signing_input, &s).is_ok())
+                }
+                (NativeKey::Ed25519(k), Alg::EdDSA) => {
+                    ed25519_compact::Signature::from_slice(signature).is_ok_and(|s| k.verify(signing_input, &s).is_ok())
+                }
+                _ => false,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
