@@ -20,8 +20,8 @@ step "benchmarks compile (they run with scripts/bench.sh, not in CI)"
 cargo bench --locked -p presign-core --no-run
 cargo build --locked --release -p lambda-hello
 
-step "core: builds for wasm32-unknown-unknown"
-cargo build --locked -p presign-core --target wasm32-unknown-unknown
+step "core: builds for wasm32-unknown-unknown (as the Worker uses it: signatures via WebCrypto)"
+cargo build --locked -p presign-core --target wasm32-unknown-unknown --no-default-features
 
 step "lambda: unit tests and release build"
 cargo test --locked -p presign-lambda

@@ -124,7 +124,7 @@ impl AuthConfig {
                 #[cfg(feature = "native-crypto")]
                 let signed = {
                     let _ = verdict;
-                    jwk.native.verify(token.alg, token.signing_input.as_bytes(), &token.signature)
+                    jwk.key.verify(token.alg, token.signing_input.as_bytes(), &token.signature)
                 };
                 #[cfg(not(feature = "native-crypto"))]
                 let signed = {

@@ -27,9 +27,6 @@ pub(crate) struct Jwk {
     pub kid: Option<String>,
     pub alg: Option<String>,
     pub key: PublicKey,
-    /// The key decoded for Rust verification, done once per fetch.
-    #[cfg(feature = "native-crypto")]
-    pub native: crate::signature::NativeKey,
 }
 
 impl Jwk {
@@ -72,13 +69,7 @@ fn parse_jwk(raw: RawJwk) -> Option<Jwk> {
         ("OKP", Some("Ed25519")) => PublicKey::ed25519(&b64(&raw.x)?)?,
         _ => return None,
     };
-    Some(Jwk {
-        kid: raw.kid,
-        alg: raw.alg,
-        #[cfg(feature = "native-crypto")]
-        native: crate::signature::NativeKey::new(&key)?,
-        key,
-    })
+    Some(Jwk { kid: raw.kid, alg: raw.alg, key })
 }
 
 /// Parses a JWKS document. Keys of unsupported types or shapes are skipped; a document that is

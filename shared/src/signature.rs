@@ -1,5 +1,5 @@
-//! JWS signature verification: HS256 in Rust everywhere; RSA, ECDSA and Ed25519 in Rust with the
-//! `native-crypto` feature (the Lambda), or by the adapter through a [`SignatureCheck`] (the
+//! JWS signature verification: HS256 in Rust everywhere; RSA, ECDSA and Ed25519 in Rust (ring) with
+//! the `native-crypto` feature (the Lambda), or by the adapter through a [`SignatureCheck`] (the
 //! Worker hands it to WebCrypto, so its wasm carries no bignum or curve code).
 //!
 //! Either way the core decides which key may verify which token and checks the claims; only the
@@ -113,63 +113,36 @@ pub struct Verdict {
     pub valid: bool,
 }
 
-#[cfg(feature = "native-crypto")]
-pub(crate) use native::NativeKey;
-
-/// The same verification in Rust: RustCrypto's `rsa`, `p256`, `p384` and `ed25519-compact`.
+/// The same verification in Rust, with `ring`: the Lambda links it anyway for the JWKS fetch's
+/// TLS, so RSA, ECDSA and Ed25519 cost no extra code there (and ring's are the fastest).
 #[cfg(feature = "native-crypto")]
 mod native {
-    use rsa::sha2::{Sha256, Sha384, Sha512};
-    use rsa::{BoxedUint, Pkcs1v15Sign, Pss};
-    use sha2::Digest as _;
+    use ring::signature::{self as sig, RsaPublicKeyComponents, UnparsedPublicKey, VerificationAlgorithm};
 
     use super::PublicKey;
     use crate::jwt::Alg;
 
-    /// A key decoded once, when the set is read: RSA's Montgomery parameters and curve points
-    /// are not recomputed per token.
-    pub(crate) enum NativeKey {
-        Rsa(Box<rsa::PublicKey>),
-        P256(p256::ecdsa::VerifyingKey),
-        P384(p384::ecdsa::VerifyingKey),
-        Ed25519(ed25519_compact::PublicKey),
+    fn ec(alg: &'static dyn VerificationAlgorithm, x: &[u8], y: &[u8], input: &[u8], signature: &[u8]) -> bool {
+        let mut point = [0u8; 97];
+        point[0] = 4;
+        point[1..1 + x.len()].copy_from_slice(x);
+        point[1 + x.len()..1 + x.len() + y.len()].copy_from_slice(y);
+        UnparsedPublicKey::new(alg, &point[..1 + x.len() + y.len()]).verify(input, signature).is_ok()
     }
 
-    fn sec1(x: &[u8], y: &[u8]) -> Vec<u8> {
-        [&[4u8][..], x, y].concat()
-    }
-
-    impl NativeKey {
-        /// `None` when the components are not a valid key (e.g. a point off the curve).
-        pub fn new(key: &PublicKey) -> Option<NativeKey> {
-            Some(match key {
-                PublicKey::Rsa { n, e } => {
-                    let n = BoxedUint::from_be_slice_vartime(n);
-                    let e = BoxedUint::from_be_slice_vartime(e);
-                    NativeKey::Rsa(Box::new(rsa::PublicKey::new_with_size_limits(n, e, super::RSA_BITS).ok()?))
-                }
-                PublicKey::P256 { x, y } => NativeKey::P256(p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1(x, y)).ok()?),
-                PublicKey::P384 { x, y } => NativeKey::P384(p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1(x, y)).ok()?),
-                PublicKey::Ed25519(x) => NativeKey::Ed25519(ed25519_compact::PublicKey::from_slice(x).ok()?),
-            })
-        }
-
-        pub fn verify(&self, alg: Alg, signing_input: &[u8], signature: &[u8]) -> bool {
-            use p256::ecdsa::signature::Verifier as _;
+    impl PublicKey {
+        /// Whether `signature` over `input` verifies with this key under `alg` (false for a
+        /// key that does not fit the algorithm, or is not a valid key at all).
+        pub(crate) fn verify(&self, alg: Alg, input: &[u8], signature: &[u8]) -> bool {
+            let rsa = |n: &[u8], e: &[u8], params| RsaPublicKeyComponents { n, e }.verify(params, input, signature).is_ok();
             match (self, alg) {
-                (NativeKey::Rsa(k), Alg::RS256) => k.verify(Pkcs1v15Sign::new::<Sha256>(), &Sha256::digest(signing_input), signature).is_ok(),
-                (NativeKey::Rsa(k), Alg::RS384) => k.verify(Pkcs1v15Sign::new::<Sha384>(), &Sha384::digest(signing_input), signature).is_ok(),
-                (NativeKey::Rsa(k), Alg::RS512) => k.verify(Pkcs1v15Sign::new::<Sha512>(), &Sha512::digest(signing_input), signature).is_ok(),
-                (NativeKey::Rsa(k), Alg::PS256) => k.verify(Pss::<Sha256>::new(), &Sha256::digest(signing_input), signature).is_ok(),
-                (NativeKey::P256(k), Alg::ES256) => {
-                    p256::ecdsa::Signature::from_slice(signature).is_ok_and(|s| k.verify(signing_input, &s).is_ok())
-                }
-                (NativeKey::P384(k), Alg::ES384) => {
-                    p384::ecdsa::Signature::from_slice(signature).is_ok_and(|s| k.verify(signing_input, &s).is_ok())
-                }
-                (NativeKey::Ed25519(k), Alg::EdDSA) => {
-                    ed25519_compact::Signature::from_slice(signature).is_ok_and(|s| k.verify(signing_input, &s).is_ok())
-                }
+                (PublicKey::Rsa { n, e }, Alg::RS256) => rsa(n, e, &sig::RSA_PKCS1_2048_8192_SHA256),
+                (PublicKey::Rsa { n, e }, Alg::RS384) => rsa(n, e, &sig::RSA_PKCS1_2048_8192_SHA384),
+                (PublicKey::Rsa { n, e }, Alg::RS512) => rsa(n, e, &sig::RSA_PKCS1_2048_8192_SHA512),
+                (PublicKey::Rsa { n, e }, Alg::PS256) => rsa(n, e, &sig::RSA_PSS_2048_8192_SHA256),
+                (PublicKey::P256 { x, y }, Alg::ES256) => ec(&sig::ECDSA_P256_SHA256_FIXED, x, y, input, signature),
+                (PublicKey::P384 { x, y }, Alg::ES384) => ec(&sig::ECDSA_P384_SHA384_FIXED, x, y, input, signature),
+                (PublicKey::Ed25519(x), Alg::EdDSA) => UnparsedPublicKey::new(&sig::ED25519, x).verify(input, signature).is_ok(),
                 _ => false,
             }
         }
