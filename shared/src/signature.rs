@@ -57,7 +57,7 @@ fn strip_zeros(bytes: Vec<u8>) -> Vec<u8> {
 impl PublicKey {
     pub(crate) fn rsa(n: Vec<u8>, e: Vec<u8>) -> Option<PublicKey> {
         let (n, e) = (strip_zeros(n), strip_zeros(e));
-        let bits = n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize);
+        let bits = n.first().map_or(0, |b| n.len() * 8 - b.leading_zeros() as usize);
         (RSA_BITS.contains(&bits) && !e.is_empty() && e.len() <= 8).then_some(PublicKey::Rsa { n, e })
     }
 
@@ -124,6 +124,9 @@ mod native {
 
     fn ec(alg: &'static dyn VerificationAlgorithm, x: &[u8], y: &[u8], input: &[u8], signature: &[u8]) -> bool {
         let mut point = [0u8; 97];
+        if x.len() + y.len() > 96 {
+            return false; // not a P-256 or P-384 point (the public fields let anyone build one)
+        }
         point[0] = 4;
         point[1..1 + x.len()].copy_from_slice(x);
         point[1 + x.len()..1 + x.len() + y.len()].copy_from_slice(y);

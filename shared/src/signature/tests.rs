@@ -20,6 +20,8 @@ fn key_shapes_are_checked() {
     assert_eq!(PublicKey::rsa(vec![7u8; 128], vec![3]), None, "1024 bits");
     assert_eq!(PublicKey::rsa(vec![7u8; 513], vec![3]), None, "4104 bits");
     assert_eq!(PublicKey::rsa(vec![7u8; 256], vec![0]), None, "no exponent");
+    assert_eq!(PublicKey::rsa(vec![0u8; 256], vec![3]), None, "a zero modulus");
+    assert_eq!(PublicKey::rsa(Vec::new(), vec![3]), None, "no modulus");
     assert!(PublicKey::ec("P-256", vec![1; 32], vec![2; 32]).is_some());
     assert_eq!(PublicKey::ec("P-256", vec![1; 31], vec![2; 32]), None);
     assert_eq!(PublicKey::ec("P-384", vec![1; 32], vec![2; 32]), None);
@@ -57,4 +59,13 @@ fn to_jwk_is_read_back_as_the_same_key() {
         };
         assert_eq!(back, Some(key));
     }
+}
+
+#[cfg(feature = "native-crypto")]
+#[test]
+fn oversized_points_built_by_hand_do_not_verify() {
+    let big = PublicKey::P384 { x: vec![1; 64], y: vec![2; 64] };
+    assert!(!big.verify(Alg::ES384, b"input", &[0; 96]));
+    let wrong_alg = PublicKey::ed25519(&[9; 32]).unwrap();
+    assert!(!wrong_alg.verify(Alg::ES256, b"input", &[0; 64]));
 }
