@@ -3,7 +3,7 @@
 # fuzz/corpus/<target> plus the readable seeds in fuzz/seeds/<target>, one after the other, and
 # prints one line per target: executions, coverage (edges) and features. Any crash stops the
 # script with the crashing input in fuzz/artifacts/<target>/ and a non-zero exit.
-# Usage: scripts/fuzz.sh [seconds] [target...]      (targets: handler key jwt config lambda_event)
+# Usage: scripts/fuzz.sh [seconds] [target...]      (targets: handler key jwt claims config lambda_event)
 # Needs cargo-fuzz (scripts/setup.sh installs it) and a nightly compiler: rustup's nightly when
 # it is there, else the stable compiler with RUSTC_BOOTSTRAP=1 (sanitizers need -Z flags).
 set -euo pipefail
@@ -14,7 +14,7 @@ export PATH="$tools/cargo-fuzz/bin:$PATH"
 seconds="${1:-30}"
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(handler key jwt config lambda_event)
+[ ${#targets[@]} -gt 0 ] || targets=(handler key jwt claims config lambda_event)
 
 toolchain=()
 if rustup run nightly rustc --version >/dev/null 2>&1; then
