@@ -15,9 +15,6 @@ use crate::jwks::{JwksCache, Lookup};
 use crate::jwt::{Alg, ClaimRules, Claims, Token};
 use crate::signature::{Hs256Key, SignatureCheck, Verdict};
 
-/// Algorithms accepted from a JWKS (asymmetric only: an HS-signed token is refused there).
-pub const JWKS_ALGORITHMS: &[&str] = &["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"];
-
 /// Longest bearer token we look at.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
 

@@ -23,6 +23,7 @@ use crate::clock::UnixTime;
 use crate::error::AuthFailure;
 
 /// The signing algorithms the service knows (RFC 7518 names; EdDSA is Ed25519, RFC 8037).
+/// HS256 is accepted with `AUTH_JWT_SECRET` only; the others with `AUTH_JWKS_URL` only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Alg {
     HS256,
