@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use crate::clock::UnixTime;
 use crate::error::{ApiError, AuthFailure};
-use crate::jwks::{JwksCache, Lookup};
+use crate::jwks::{Jwk, JwksCache, Lookup};
 use crate::jwt::{Alg, ClaimRules, Claims, Token};
 use crate::signature::{Hs256Key, SignatureCheck, Verdict};
 
@@ -118,25 +118,10 @@ impl AuthConfig {
                     Lookup::Unknown => return deny(AuthFailure::UnknownKey),
                     Lookup::Unavailable => return AuthOutcome::Denied(ApiError::AuthUnavailable),
                 };
-                #[cfg(feature = "native-crypto")]
-                let signed = {
-                    let _ = verdict;
-                    jwk.key.verify(token.alg, token.signing_input.as_bytes(), &token.signature)
-                };
-                #[cfg(not(feature = "native-crypto"))]
-                let signed = {
-                    let check = SignatureCheck {
-                        alg: token.alg,
-                        key: jwk.key.clone(),
-                        signing_input: token.signing_input.to_owned(),
-                        signature: token.signature.clone(),
-                    };
-                    match verdict {
-                        Some(v) if v.check == check => v.valid,
-                        _ => return AuthOutcome::VerifySignature(check),
-                    }
-                };
-                signed
+                match jwks_signature(jwk, &token, verdict) {
+                    Ok(signed) => signed,
+                    Err(check) => return AuthOutcome::VerifySignature(check),
+                }
             }
         };
         if !signed {
@@ -163,6 +148,30 @@ impl AuthConfig {
             _ => Vec::new(),
         });
         Caller { claimed_prefixes }
+    }
+}
+
+/// Whether a JWKS-signed token's signature verifies with `jwk`: in Rust with `native-crypto`;
+/// otherwise from the adapter's verdict for exactly this check, or the check to hand it.
+#[cfg(feature = "native-crypto")]
+fn jwks_signature(jwk: &Jwk, token: &Token<'_>, _verdict: Option<&Verdict>) -> Result<bool, SignatureCheck> {
+    Ok(jwk.key.verify(token.alg, token.signing_input.as_bytes(), &token.signature))
+}
+
+#[cfg(not(feature = "native-crypto"))]
+fn jwks_signature(jwk: &Jwk, token: &Token<'_>, verdict: Option<&Verdict>) -> Result<bool, SignatureCheck> {
+    match verdict {
+        Some(Verdict { check, valid })
+            if check.alg == token.alg && check.key == jwk.key && check.signing_input == token.signing_input && check.signature == token.signature =>
+        {
+            Ok(*valid)
+        }
+        _ => Err(SignatureCheck {
+            alg: token.alg,
+            key: jwk.key.clone(),
+            signing_input: token.signing_input.to_owned(),
+            signature: token.signature.clone(),
+        }),
     }
 }
 
