@@ -46,9 +46,8 @@ fn now() -> UnixTime {
 /// Reads at most `MAX_BATCH_BODY + 1` bytes: enough for the core to tell "too large". A body
 /// whose declared length is within the limit is taken in one `arrayBuffer()` call (one promise
 /// instead of a stream reader's read per chunk); any other is streamed and cut off.
-async fn read_body(req: &mut Request) -> Vec<u8> {
-    let declared = req.headers().get("content-length").ok().flatten().and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n <= MAX_BATCH_BODY) {
+async fn read_body(req: &mut Request, content_length: Option<&str>) -> Vec<u8> {
+    if content_length.and_then(|v| v.parse::<usize>().ok()).is_some_and(|n| n <= MAX_BATCH_BODY) {
         return req.bytes().await.unwrap_or_default();
     }
     let Ok(mut stream) = req.stream() else { return Vec::new() };
@@ -129,7 +128,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let header = |name: &str| headers.get(name).ok().flatten();
     let (origin, authorization, content_type) = (header("origin"), header("authorization"), header("content-type"));
     let request_id = header("cf-ray").unwrap_or_default();
-    let body = if method == "POST" { read_body(&mut req).await } else { Vec::new() };
+    let body = if method == "POST" { read_body(&mut req, header("content-length").as_deref()).await } else { Vec::new() };
     let core_req = presign_core::Request {
         method,
         path,
