@@ -16,7 +16,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jwt_simple::prelude::*;
 use libfuzzer_sys::fuzz_target;
@@ -24,11 +24,12 @@ use presign_core::auth::AuthOutcome;
 use presign_core::error::{ApiError, AuthFailure};
 use presign_core::jwks::JwksCache;
 use presign_core::Config;
-use presign_fuzz::{JWT_SECRET_B64, NOW, PREFIX_CLAIM};
+use presign_fuzz::{hs_key, JWT_SECRET_B64, NOW, PREFIX_CLAIM};
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
-const ISSUERS: [&str; 2] = ["https://idp.test", "other"];
+/// `AUTH_JWT_ISSUER`: two accepted issuers, comma-separated.
+const ISSUERS: &str = "https://idp.test, other";
 const AUDIENCE: &str = "presign";
 const SKEW: u64 = 60;
 
@@ -37,17 +38,13 @@ fn config() -> &'static Config {
     C.get_or_init(|| {
         Config::from_pairs([
             ("AUTH_JWT_SECRET", JWT_SECRET_B64),
-            ("AUTH_JWT_ISSUER", "https://idp.test, other"),
+            ("AUTH_JWT_ISSUER", ISSUERS),
             ("AUTH_JWT_AUDIENCE", AUDIENCE),
             ("AUTH_CLOCK_SKEW_SECONDS", "60"),
             ("AUTH_KEY_PREFIX_CLAIM", PREFIX_CLAIM),
         ])
         .expect("a valid configuration")
     })
-}
-
-fn key() -> HS256Key {
-    HS256Key::from_bytes(&STANDARD.decode(JWT_SECRET_B64).expect("base64"))
 }
 
 /// True when the top-level object names some member twice.
@@ -101,7 +98,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(payload) = std::str::from_utf8(data) else { return };
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
     let signing_input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(payload));
-    let tag = hmac_sha256::HMAC::mac(signing_input.as_bytes(), STANDARD.decode(JWT_SECRET_B64).expect("base64"));
+    let tag = hmac_sha256::HMAC::mac(signing_input.as_bytes(), hs_key().to_bytes());
     let token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(tag));
     if token.len() > 8 * 1024 {
         return;
@@ -116,14 +113,14 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let options = VerificationOptions {
-        allowed_issuers: Some(ISSUERS.iter().map(|s| s.to_string()).collect()),
+        allowed_issuers: Some(ISSUERS.split(',').map(|s| s.trim().to_string()).collect()),
         allowed_audiences: Some([AUDIENCE.to_string()].into()),
         time_tolerance: Some(Duration::from_secs(SKEW)),
         artificial_time: Some(UnixTimeStamp::from_secs(NOW.0)),
         max_token_length: Some(8 * 1024),
         ..VerificationOptions::default()
     };
-    let theirs = match key().verify_token::<Map<String, Value>>(&token, Some(options)) {
+    let theirs = match hs_key().verify_token::<Map<String, Value>>(&token, Some(options)) {
         Err(e) => Err(failure_of(&e)),
         Ok(c) if c.expires_at.is_none() => Err(AuthFailure::NoExpiry),
         Ok(_) => Ok(()),

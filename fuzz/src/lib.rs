@@ -50,7 +50,8 @@ pub fn hs_service() -> &'static Service {
     S.get_or_init(|| Service::new(Config::from_pairs(hs_vars())))
 }
 
-fn hs_key() -> &'static HS256Key {
+/// The `AUTH_JWT_SECRET` of [`hs_vars`] as a jwt-simple key, to sign and verify test tokens.
+pub fn hs_key() -> &'static HS256Key {
     static K: OnceLock<HS256Key> = OnceLock::new();
     K.get_or_init(|| HS256Key::from_bytes(&STANDARD.decode(JWT_SECRET_B64).expect("fixture secret is base64")))
 }
