@@ -18,7 +18,7 @@ if [ ! -d "$node_dir/node_modules/aws4fetch" ] || [ ! -d "$node_dir/node_modules
 fi
 cp bench/node/presign.mjs "$node_dir/presign.mjs"
 
-cargo bench --locked -p presign-core --bench presign
+cargo bench --locked -p presign-core --features fixtures --bench presign
 cargo build --locked --release -p presign-lambda -p lambda-hello
 scripts/build-worker.sh >/dev/null 2>&1
 python3 -W ignore::ResourceWarning scripts/bench_report.py

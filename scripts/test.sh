@@ -17,7 +17,7 @@ cargo test --locked -p presign-core
 cargo test --locked -p presign-core --lib --no-default-features
 
 step "benchmarks compile (they run with scripts/bench.sh, not in CI)"
-cargo bench --locked -p presign-core --no-run
+cargo bench --locked -p presign-core --features fixtures --no-run
 cargo build --locked --release -p lambda-hello
 
 step "core: builds for wasm32-unknown-unknown (as the Worker uses it: signatures via WebCrypto)"
@@ -35,7 +35,7 @@ step "worker: wasm build through worker-build, wrangler deploy --dry-run"
 scripts/check-wrangler.sh
 
 step "end-to-end: Lambda (Runtime API) and Worker (wrangler dev), real store, real JWKS server, real browser"
-cargo build --locked -q -p presign-core --example jwt_fixture
+cargo build --locked -q -p presign-core --features fixtures --example jwt_fixture
 python3 -W ignore::ResourceWarning -m unittest discover -s tests/e2e -p 'test_*.py' -v 2>&1 | tail -n 60
 
 step "load: 5,000 mixed requests through each adapter (scripts/load.sh runs 100,000)"

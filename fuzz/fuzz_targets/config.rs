@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use presign_core::config::SECRET_VARIABLES;
-use presign_core::{Config, Outcome, Request, Service};
+use presign_core::{Config, ObjectStore, Reply, Request, Service, Step};
 use presign_fuzz::NOW;
 
 /// Secret values are marked with a prefix that keeps them valid (base64 stays base64, hex stays
@@ -22,11 +22,8 @@ fn marked(name: &str, value: &str) -> Option<String> {
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let owned: Vec<(&str, String)> = text
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(name, value)| (name, marked(name, value).unwrap_or_else(|| value.to_owned())))
-        .collect();
+    let owned: Vec<(&str, String)> =
+        text.lines().filter_map(|l| l.split_once('=')).map(|(name, value)| (name, marked(name, value).unwrap_or_else(|| value.to_owned()))).collect();
     let pairs: Vec<(&str, &str)> = owned.iter().map(|(n, v)| (*n, v.as_str())).collect();
     // A secret counts as leaked unless a non-secret value or a name also holds it.
     let secrets: Vec<&str> = pairs
@@ -42,8 +39,8 @@ fuzz_target!(|data: &[u8]| {
         let message = e.to_string();
         assert!(secrets.iter().all(|s| !message.contains(s)), "a secret leaked into a config error");
     }
-    let service = Service::new(config);
-    let health = Request { method: "GET", path: "/health", origin: None, authorization: None, content_type: None, body: b"" };
+    let service = Service::new(config, ObjectStore::Present);
+    let health = Request { method: "GET", path: "/health", ..Request::default() };
     let upload = Request {
         method: "POST",
         path: "/presign",
@@ -51,9 +48,10 @@ fuzz_target!(|data: &[u8]| {
         authorization: None,
         content_type: Some("application/json"),
         body: br#"{"key":"content/a.ts","contentType":"video/mp2t"}"#,
+        ..Request::default()
     };
     for req in [health, upload] {
-        let Outcome::Respond(resp) = service.handle(&req, NOW) else { continue };
+        let Step::Done(Reply::Response(resp)) = service.step(&req, NOW, None) else { continue };
         assert!((200..600).contains(&resp.status));
         let json: serde_json::Value = serde_json::from_str(&resp.body).expect("every body is JSON");
         for text in std::iter::once(resp.body.as_str()).chain(resp.headers.iter().map(|(_, v)| v.as_str())) {

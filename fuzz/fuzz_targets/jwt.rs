@@ -7,11 +7,9 @@
 
 use std::sync::OnceLock;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use jwt_simple::prelude::*;
 use libfuzzer_sys::fuzz_target;
-use presign_core::{Config, Outcome, Request, Service};
+use presign_core::{Config, ObjectStore, Reply, Request, Service, Step};
 use presign_fuzz::{check_response, claims_at_now, hs_service, hs_token, hs_vars, NOW, PREFIX_CLAIM};
 use serde_json::json;
 
@@ -25,8 +23,7 @@ fn fixture() -> &'static Fixture {
     F.get_or_init(|| {
         let pair = ES256KeyPair::from_bytes(&[7u8; 32]).expect("a valid P-256 scalar").with_key_id("fuzz-1");
         let point = pair.public_key().public_key().to_bytes_uncompressed();
-        let jwks = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "fuzz-1", "alg": "ES256", "use": "sig",
-                                    "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..65])}]});
+        let jwks = json!({"keys": [presign_core::fixtures::jwk::ec("fuzz-1", &point, Some("ES256"))]});
         let es256_token = pair.sign(claims_at_now(json!({ PREFIX_CLAIM: "content/" }))).expect("ES256 signing");
         Fixture { jwks: jwks.to_string(), es256_token }
     })
@@ -39,11 +36,11 @@ fn jwks_vars() -> Vec<(&'static str, &'static str)> {
 }
 
 fn respond(service: &Service, req: &Request<'_>) -> Option<presign_core::Response> {
-    match service.handle(req, NOW) {
-        Outcome::Respond(r) => Some(r),
-        Outcome::FetchJwks { .. } => None,
-        Outcome::VerifySignature(_) => panic!("with native-crypto the core verifies every signature itself"),
-        Outcome::ReadObject(_) => panic!("POST /presign never reads an object"),
+    match service.step(req, NOW, None) {
+        Step::Done(Reply::Response(r)) => Some(r),
+        Step::Fetch(_) => None,
+        Step::Verify(_) => panic!("with native-crypto the core verifies every signature itself"),
+        Step::Done(Reply::ReadObject(_)) => panic!("POST /presign never reads an object"),
     }
 }
 
@@ -63,13 +60,13 @@ fuzz_target!(|data: &[u8]| {
 
     let auth = format!("Bearer {token}");
     let body = br#"{"key":"content/fuzz.ts","contentType":"video/mp2t"}"#;
-    let req = Request { method: "POST", path: "/presign", origin: None, authorization: Some(&auth), content_type: Some("application/json"), body };
+    let req = Request { method: "POST", path: "/presign", authorization: Some(&auth), content_type: Some("application/json"), body, ..Request::default() };
 
-    let service = Service::new(Config::from_pairs(jwks_vars()));
+    let service = Service::new(Config::from_pairs(jwks_vars()), ObjectStore::Present);
     let resp = match respond(&service, &req) {
         Some(r) => r,
         None => {
-            service.record_jwks_fetch(NOW, Some(&doc));
+            service.record_fetch(NOW, Ok(&doc));
             respond(&service, &req).expect("one fetch per second at most: the second ask answers")
         }
     };

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use presign_core::key::{is_control_or_format, validate_key, FORBIDDEN_CHARS, MAX_KEY_BYTES};
+use presign_core::object_key::{is_control_or_format, validate_key, FORBIDDEN_CHARS, MAX_KEY_BYTES};
 use presign_core::Request;
 use presign_fuzz::{handle_and_check, hs_service, hs_token, ALLOWED_PREFIXES, NOW, PREFIX_CLAIM};
 use serde_json::json;
@@ -27,10 +27,11 @@ fuzz_target!(|data: &[u8]| {
         authorization: Some(&auth),
         content_type: Some("application/json"),
         body: body.as_bytes(),
+        ..Request::default()
     };
     handle_and_check(hs_service(), &req);
-    let accepted = match hs_service().handle(&req, NOW) {
-        presign_core::Outcome::Respond(r) => r.status == 200,
+    let accepted = match hs_service().step(&req, NOW, None) {
+        presign_core::Step::Done(presign_core::Reply::Response(r)) => r.status == 200,
         _ => false,
     };
     let allowed = ALLOWED_PREFIXES.iter().any(|p| key.starts_with(p));

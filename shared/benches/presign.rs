@@ -10,9 +10,10 @@ use std::time::{Duration, SystemTime};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use jwt_simple::prelude::*;
-use presign_core::jwks::JwksCache;
+use presign_core::auth::JwksCache;
+use presign_core::fixtures::jwk;
 use presign_core::sigv4::{Credentials, Endpoint, PresignParams, Presigner, SignedHeader};
-use presign_core::{Config, Outcome, Request, Secret, Service, UnixTime};
+use presign_core::{Config, ObjectStore, Reply, Request, Secret, Service, Step, UnixTime};
 
 struct Counting;
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
@@ -100,13 +101,8 @@ async fn sdk_presign(client: &aws_sdk_s3::Client) -> String {
 fn presign_benches(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let at = jiff::Timestamp::from_second(NOW as i64).unwrap();
-    let bucket = rusty_s3::Bucket::new(
-        "https://s3.us-east-1.amazonaws.com".parse().unwrap(),
-        rusty_s3::UrlStyle::VirtualHost,
-        "my-video-bucket",
-        "us-east-1",
-    )
-    .unwrap();
+    let bucket =
+        rusty_s3::Bucket::new("https://s3.us-east-1.amazonaws.com".parse().unwrap(), rusty_s3::UrlStyle::VirtualHost, "my-video-bucket", "us-east-1").unwrap();
     for (label, token) in [("presign", None), ("presign_session_token", Some(TOKEN))] {
         let mut g = c.benchmark_group(label);
         let p = ours(token);
@@ -132,7 +128,15 @@ fn presign_benches(c: &mut Criterion) {
     g.bench_function("rusty-s3", |b| b.iter(|| (0..100).map(|_| rusty_s3_presign(&bucket, &creds, &at)).collect::<Vec<_>>()));
     let client = sdk_client(None);
     g.bench_function("aws-sdk-s3", |b| {
-        b.iter(|| rt.block_on(async { let mut v = Vec::with_capacity(100); for _ in 0..100 { v.push(sdk_presign(&client).await); } v }))
+        b.iter(|| {
+            rt.block_on(async {
+                let mut v = Vec::with_capacity(100);
+                for _ in 0..100 {
+                    v.push(sdk_presign(&client).await);
+                }
+                v
+            })
+        })
     });
     g.finish();
 }
@@ -168,12 +172,7 @@ fn auth_benches(c: &mut Criterion) {
     let ed = Ed25519KeyPair::generate().with_key_id("ed");
     let rsa = rs.public_key().to_components();
     let ec = es.public_key().public_key().to_bytes_uncompressed();
-    let jwks = serde_json::json!({"keys": [
-        {"kty": "RSA", "kid": "rs", "n": b64u(&rsa.n), "e": b64u(&rsa.e)},
-        {"kty": "EC", "kid": "es", "crv": "P-256", "x": b64u(&ec[1..33]), "y": b64u(&ec[33..65])},
-        {"kty": "OKP", "kid": "ed", "crv": "Ed25519", "x": b64u(&ed.public_key().to_bytes())},
-    ]})
-    .to_string();
+    let jwks = serde_json::json!({"keys": [jwk::rsa("rs", &rsa), jwk::ec("es", &ec, None), jwk::ed25519("ed", &ed.public_key().to_bytes())]}).to_string();
     let hs_cfg = Config::from_pairs([("AUTH_JWT_SECRET", SECRET_B64)]).unwrap();
     let jwks_cfg = Config::from_pairs([("AUTH_JWKS_URL", "https://idp.test/jwks")]).unwrap();
     let mut cache = JwksCache::default();
@@ -184,8 +183,18 @@ fn auth_benches(c: &mut Criterion) {
     let tokens: [(&str, String, jsonwebtoken::DecodingKey, jsonwebtoken::Algorithm); 4] = [
         ("HS256", hs_token.clone(), jsonwebtoken::DecodingKey::from_secret(&secret).unwrap(), jsonwebtoken::Algorithm::HS256),
         ("RS256", rs.sign(claims()).unwrap(), jsonwebtoken::DecodingKey::from_rsa_raw_components(&rsa.n, &rsa.e), jsonwebtoken::Algorithm::RS256),
-        ("ES256", es.sign(claims()).unwrap(), jsonwebtoken::DecodingKey::from_ec_components(&b64u(&ec[1..33]), &b64u(&ec[33..65])).unwrap(), jsonwebtoken::Algorithm::ES256),
-        ("EdDSA", ed.sign(claims()).unwrap(), jsonwebtoken::DecodingKey::from_ed_components(&b64u(&ed.public_key().to_bytes())).unwrap(), jsonwebtoken::Algorithm::EdDSA),
+        (
+            "ES256",
+            es.sign(claims()).unwrap(),
+            jsonwebtoken::DecodingKey::from_ec_components(&b64u(&ec[1..33]), &b64u(&ec[33..65])).unwrap(),
+            jsonwebtoken::Algorithm::ES256,
+        ),
+        (
+            "EdDSA",
+            ed.sign(claims()).unwrap(),
+            jsonwebtoken::DecodingKey::from_ed_components(&b64u(&ed.public_key().to_bytes())).unwrap(),
+            jsonwebtoken::Algorithm::EdDSA,
+        ),
     ];
     for (alg, token, key, jalg) in tokens {
         let key: jsonwebtoken::DecodingKey = key;
@@ -206,14 +215,17 @@ fn auth_benches(c: &mut Criterion) {
 // ---- a whole request ----
 
 fn request_benches(c: &mut Criterion) {
-    let service = Service::new(Config::from_pairs([
-        ("ENABLE_PRESIGN", "true"),
-        ("S3_BUCKET", "my-video-bucket"),
-        ("AWS_ACCESS_KEY_ID", AK),
-        ("AWS_SECRET_ACCESS_KEY", SK),
-        ("AUTH_JWT_SECRET", SECRET_B64),
-        ("CORS_ORIGINS", "https://app.example.com"),
-    ]));
+    let service = Service::new(
+        Config::from_pairs([
+            ("ENABLE_PRESIGN", "true"),
+            ("S3_BUCKET", "my-video-bucket"),
+            ("AWS_ACCESS_KEY_ID", AK),
+            ("AWS_SECRET_ACCESS_KEY", SK),
+            ("AUTH_JWT_SECRET", SECRET_B64),
+            ("CORS_ORIGINS", "https://app.example.com"),
+        ]),
+        ObjectStore::Absent,
+    );
     use base64::Engine as _;
     let secret = base64::engine::general_purpose::STANDARD.decode(SECRET_B64).unwrap();
     let header = format!("Bearer {}", HS256Key::from_bytes(&secret).authenticate(claims()).unwrap());
@@ -225,9 +237,10 @@ fn request_benches(c: &mut Criterion) {
         authorization: Some(&header),
         content_type: Some("application/json"),
         body,
+        ..Request::default()
     };
-    let run = || match service.handle(black_box(&req), UnixTime(NOW)) {
-        Outcome::Respond(r) if r.status == 200 => r,
+    let run = || match service.step(black_box(&req), UnixTime(NOW), None) {
+        Step::Done(Reply::Response(r)) if r.status == 200 => r,
         other => panic!("{other:?}"),
     };
     let mut g = c.benchmark_group("request_hs256_cors");

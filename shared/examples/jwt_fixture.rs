@@ -9,15 +9,12 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use jwt_simple::prelude::*;
+use presign_core::fixtures::jwk;
 use serde_json::json;
 
 fn key_set(pair: &ES256KeyPair, kid: &str) -> serde_json::Value {
-    let point = pair.public_key().public_key().to_bytes_uncompressed();
-    json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": kid, "alg": "ES256", "use": "sig",
-                     "x": URL_SAFE_NO_PAD.encode(&point[1..33]), "y": URL_SAFE_NO_PAD.encode(&point[33..65])}]})
+    json!({"keys": [jwk::ec(kid, &pair.public_key().public_key().to_bytes_uncompressed(), Some("ES256"))]})
 }
 
 fn claims() -> JWTClaims<NoCustomClaims> {
@@ -35,7 +32,6 @@ fn token(pair: &ES256KeyPair) -> String {
 
 /// One key per remaining key type, added to `set`, and a token for every JWKS algorithm.
 fn every_algorithm(set: &mut serde_json::Value, es256: &ES256KeyPair) -> serde_json::Value {
-    let b64 = |b: &[u8]| URL_SAFE_NO_PAD.encode(b);
     let rsa = RS256KeyPair::generate(2048).expect("RSA key generation");
     let der = rsa.to_der().expect("RSA key export");
     let parts = rsa.public_key().to_components();
@@ -43,9 +39,9 @@ fn every_algorithm(set: &mut serde_json::Value, es256: &ES256KeyPair) -> serde_j
     let point = p384.public_key().public_key().to_bytes_uncompressed();
     let ed = Ed25519KeyPair::generate().with_key_id("e2e-ed");
     let keys = set["keys"].as_array_mut().expect("a key set");
-    keys.push(json!({"kty": "RSA", "kid": "e2e-rsa", "use": "sig", "n": b64(&parts.n), "e": b64(&parts.e)}));
-    keys.push(json!({"kty": "EC", "crv": "P-384", "kid": "e2e-p384", "x": b64(&point[1..49]), "y": b64(&point[49..97])}));
-    keys.push(json!({"kty": "OKP", "crv": "Ed25519", "kid": "e2e-ed", "x": b64(&ed.public_key().to_bytes())}));
+    keys.push(jwk::rsa("e2e-rsa", &parts));
+    keys.push(jwk::ec("e2e-p384", &point, None));
+    keys.push(jwk::ed25519("e2e-ed", &ed.public_key().to_bytes()));
     let sign = "signing with a fresh key";
     json!({
         "RS256": RS256KeyPair::from_der(&der).expect(sign).with_key_id("e2e-rsa").sign(claims()).expect(sign),

@@ -76,9 +76,7 @@ pub fn json_error(err: &serde_json::Error) -> ApiError {
     let message: Cow<'static, str> = match (err.classify(), field) {
         (Category::Data, Some(f)) if text.starts_with("missing field") => format!("The field `{f}` is required.").into(),
         (Category::Data, Some(f)) if text.starts_with("duplicate field") => format!("The field `{f}` appears more than once.").into(),
-        (Category::Data, _) => {
-            "The body must be an object whose `key` and `contentType` are strings (for a batch: `files`, a list of such objects).".into()
-        }
+        (Category::Data, _) => "The body must be an object whose `key` and `contentType` are strings (for a batch: `files`, a list of such objects).".into(),
         _ => "The request body is not valid JSON.".into(),
     };
     ApiError::InvalidJson(message)

@@ -28,6 +28,24 @@ impl UnixTime {
         UnixTime(self.0.saturating_add(seconds))
     }
 
+    /// The IMF-fixdate of RFC 9110 section 5.6.7 (`Fri, 15 Jan 2027 08:00:00 GMT`), for
+    /// `Last-Modified`.
+    pub fn http_date(self) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        let t = self.to_utc();
+        format!(
+            "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+            DAYS[(self.day_number() % 7) as usize],
+            t.day,
+            MONTHS[usize::from(t.month.clamp(1, 12)) - 1],
+            t.year,
+            t.hour,
+            t.minute,
+            t.second
+        )
+    }
+
     /// Converts to a calendar date with Howard Hinnant's `civil_from_days` algorithm
     /// (exact for the whole proleptic Gregorian calendar, no tables, no allocation).
     pub fn to_utc(self) -> UtcDateTime {
@@ -42,14 +60,7 @@ impl UnixTime {
         let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
         let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
         let year = (yoe + era * 400 + i64::from(month <= 2)) as u32;
-        UtcDateTime {
-            year,
-            month,
-            day,
-            hour: (secs / 3_600) as u8,
-            minute: (secs / 60 % 60) as u8,
-            second: (secs % 60) as u8,
-        }
+        UtcDateTime { year, month, day, hour: (secs / 3_600) as u8, minute: (secs / 60 % 60) as u8, second: (secs % 60) as u8 }
     }
 }
 
@@ -103,6 +114,14 @@ mod tests {
         let t = UnixTime(0).to_utc();
         assert_eq!(&t.amz_date_time(), b"19700101T000000Z");
         assert_eq!(t.rfc3339(), "1970-01-01T00:00:00Z");
+    }
+
+    #[test]
+    fn http_dates() {
+        // RFC 9110's own example, and the epoch (a Thursday).
+        assert_eq!(UnixTime(784_111_777).http_date(), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(UnixTime(0).http_date(), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(UnixTime(1_800_000_000).http_date(), "Fri, 15 Jan 2027 08:00:00 GMT");
     }
 
     #[test]

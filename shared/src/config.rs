@@ -1,4 +1,4 @@
-//! The configuration: every environment variable of SPEC.md, parsed and checked once at start.
+//! The configuration: every environment variable of docs/contract.md, parsed and checked once at start.
 //!
 //! Values come in as a lookup function (the adapters read `std::env` or the Worker's `Env`);
 //! empty values count as unset, because deployment tools (SAM parameters, `[vars]`) pass
@@ -14,11 +14,11 @@ use base64::Engine as _;
 use crate::auth::{AuthConfig, Verifier};
 use crate::content_type::AllowedContentTypes;
 use crate::cors::CorsPolicy;
-use crate::key::AllowedPrefixes;
+use crate::object_key::AllowedPrefixes;
 use crate::secret::Secret;
 use crate::sigv4::{Credentials, Endpoint, Presigner};
 
-/// Every variable the service reads, in the order of SPEC.md (the docs are checked against it).
+/// Every variable the service reads, in the order of docs/contract.md (the docs are checked against it).
 pub const VARIABLES: &[&str] = &[
     "ENABLE_PRESIGN",
     "S3_BUCKET",
@@ -105,7 +105,9 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
     }
 
     fn number(&self, name: &'static str, default: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
-        let Some(v) = self.get(name) else { return Ok(default) };
+        let Some(v) = self.get(name) else {
+            return Ok(default);
+        };
         match v.trim().parse::<u64>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
             _ => Err(invalid(name, format!("must be a whole number from {min} to {max}"))),
@@ -114,7 +116,9 @@ impl<F: Fn(&str) -> Option<String>> Vars<F> {
 
     /// A comma-separated list; set but without any item (`" , "`) is an error, not a default.
     fn list(&self, name: &'static str) -> Result<Option<Vec<String>>, ConfigError> {
-        let Some(v) = self.get(name) else { return Ok(None) };
+        let Some(v) = self.get(name) else {
+            return Ok(None);
+        };
         let items: Vec<String> = v.split(',').map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect();
         if items.is_empty() {
             return Err(invalid(name, "must list at least one comma-separated value"));
@@ -135,7 +139,9 @@ fn jwks_url_allowed(url: &str) -> bool {
     if let Some(rest) = url.strip_prefix("https://") {
         return !authority_of(rest).is_empty();
     }
-    let Some(rest) = url.strip_prefix("http://") else { return false };
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
     let authority = authority_of(rest);
     if authority.contains('@') {
         return false;
@@ -204,9 +210,10 @@ impl Config {
         };
         let allowed_content_types = match vars.get("PRESIGN_ALLOWED_CONTENT_TYPES") {
             None => None,
-            Some(list) => Some(AllowedContentTypes::parse(&list).map_err(|i| {
-                invalid("PRESIGN_ALLOWED_CONTENT_TYPES", format!("entry {i} is not a media type like video/mp2t or video/*"))
-            })?),
+            Some(list) => Some(
+                AllowedContentTypes::parse(&list)
+                    .map_err(|i| invalid("PRESIGN_ALLOWED_CONTENT_TYPES", format!("entry {i} is not a media type like video/mp2t or video/*")))?,
+            ),
         };
         Ok(PresignSettings {
             presigner: Presigner::new(endpoint, &region, credentials),
@@ -232,7 +239,7 @@ impl Config {
                 if bytes.len() < 32 {
                     return Err(invalid("AUTH_JWT_SECRET", "must decode to at least 32 bytes (RFC 7518 section 3.2)"));
                 }
-                Verifier::Hs256(crate::signature::Hs256Key::new(&bytes))
+                Verifier::Hs256(crate::auth::jws::Hs256Key::new(&bytes))
             }
             (None, None) => Verifier::Off,
         };

@@ -35,13 +35,13 @@ impl fmt::Display for ContentTypeError {
     }
 }
 
+impl std::error::Error for ContentTypeError {}
+
 /// RFC 6838 `restricted-name`: an alphanumeric first character, then alphanumerics or
 /// `! # $ & - ^ _ . +`, 1 to 127 characters.
 fn is_restricted_name(s: &str) -> bool {
     let b = s.as_bytes();
-    (1..=MAX_NAME_LEN).contains(&b.len())
-        && b[0].is_ascii_alphanumeric()
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(c))
+    (1..=MAX_NAME_LEN).contains(&b.len()) && b[0].is_ascii_alphanumeric() && b.iter().all(|c| c.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(c))
 }
 
 /// A checked media type, borrowed from the request: `essence` is `type/subtype` without
@@ -115,9 +115,7 @@ impl AllowedContentTypes {
 
     pub fn allows(&self, media: &MediaType<'_>) -> bool {
         self.0.iter().any(|p| match p {
-            Pattern::Exact { type_, subtype } => {
-                type_.eq_ignore_ascii_case(media.type_) && subtype.eq_ignore_ascii_case(media.subtype)
-            }
+            Pattern::Exact { type_, subtype } => type_.eq_ignore_ascii_case(media.type_) && subtype.eq_ignore_ascii_case(media.subtype),
             Pattern::AnySubtype { type_ } => type_.eq_ignore_ascii_case(media.type_),
         })
     }
@@ -129,7 +127,9 @@ mod tests {
 
     #[test]
     fn well_formed() {
-        for ok in ["video/mp2t", "application/vnd.apple.mpegurl", "image/svg+xml", "video/mp4; codecs=\"avc1.42E01E, mp4a.40.2\"", "text/plain;charset=utf-8", "a/b"] {
+        for ok in
+            ["video/mp2t", "application/vnd.apple.mpegurl", "image/svg+xml", "video/mp4; codecs=\"avc1.42E01E, mp4a.40.2\"", "text/plain;charset=utf-8", "a/b"]
+        {
             assert!(parse_media_type(ok).is_ok(), "{ok}");
         }
     }

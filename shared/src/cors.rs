@@ -1,4 +1,4 @@
-//! CORS as SPEC.md says: exact origins (no prefix or suffix matching), the origin echoed back,
+//! CORS as docs/contract.md says: exact origins (no prefix or suffix matching), the origin echoed back,
 //! `Vary: Origin` always when CORS is on, and a fixed preflight answer.
 
 /// `CORS_ORIGINS`.
@@ -21,7 +21,9 @@ pub const EXPOSE_HEADERS_OBJECTS: &str = "Content-Length, Content-Range, ETag";
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OriginDecision<'a> {
     /// CORS off, or no `Origin` sent: proceed without `Access-Control-Allow-Origin`.
-    NotCors { vary: bool },
+    NotCors {
+        vary: bool,
+    },
     Allowed(&'a str),
     Denied,
 }
@@ -29,7 +31,9 @@ pub enum OriginDecision<'a> {
 impl CorsPolicy {
     /// Parses `CORS_ORIGINS`; `Err(position)` for the first entry that is not an origin.
     pub fn parse(value: Option<&str>) -> Result<CorsPolicy, usize> {
-        let Some(value) = value else { return Ok(CorsPolicy::Off) };
+        let Some(value) = value else {
+            return Ok(CorsPolicy::Off);
+        };
         let entries: Vec<&str> = value.split(',').map(str::trim).filter(|e| !e.is_empty()).collect();
         if entries.is_empty() {
             return Ok(CorsPolicy::Off);
@@ -58,7 +62,9 @@ impl CorsPolicy {
 
 /// `scheme://host[:port]` with nothing after it.
 fn is_origin(s: &str) -> bool {
-    let Some((scheme, rest)) = s.split_once("://") else { return false };
+    let Some((scheme, rest)) = s.split_once("://") else {
+        return false;
+    };
     let scheme_ok = !scheme.is_empty() && scheme.bytes().all(|c| c.is_ascii_alphanumeric() || b"+-.".contains(&c));
     scheme_ok && !rest.is_empty() && !rest.contains(['/', '?', '#', '@', ' ']) && rest.bytes().all(|c| c.is_ascii_graphic())
 }
@@ -72,7 +78,15 @@ mod tests {
         let p = CorsPolicy::parse(Some("https://app.example.com, http://localhost:5173")).unwrap();
         assert_eq!(p.decide(Some("https://app.example.com")), OriginDecision::Allowed("https://app.example.com"));
         assert_eq!(p.decide(Some("http://localhost:5173")), OriginDecision::Allowed("http://localhost:5173"));
-        for bad in ["https://app.example.com.evil.com", "https://evil-app.example.com", "https://app.example.co", "http://app.example.com", "https://app.example.com:443", "null", ""] {
+        for bad in [
+            "https://app.example.com.evil.com",
+            "https://evil-app.example.com",
+            "https://app.example.co",
+            "http://app.example.com",
+            "https://app.example.com:443",
+            "null",
+            "",
+        ] {
             assert_eq!(p.decide(Some(bad)), OriginDecision::Denied, "{bad}");
         }
         assert_eq!(p.decide(None), OriginDecision::NotCors { vary: true });

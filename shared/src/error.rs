@@ -1,4 +1,4 @@
-//! Every way a request can fail, one variant per error code of SPEC.md.
+//! Every way a request can fail, one variant per error code of docs/contract.md.
 //!
 //! The status, the code and the message come from here only, so the Lambda and the Worker
 //! cannot drift apart. Messages are for the person reading the response: they say what to fix,
@@ -7,46 +7,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::auth::AuthFailure;
 use crate::config::ConfigError;
 use crate::content_type::ContentTypeError;
-use crate::key::KeyError;
-
-/// Why a token was refused (401). Kept coarse on purpose: the caller learns what to fix, an
-/// attacker learns nothing about the keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthFailure {
-    Missing,
-    NotBearer,
-    Malformed,
-    BadSignature,
-    Expired,
-    NoExpiry,
-    NotYetValid,
-    IssuedInFuture,
-    WrongIssuer,
-    WrongAudience,
-    AlgorithmNotAllowed,
-    UnknownKey,
-}
-
-impl AuthFailure {
-    pub fn message(self) -> &'static str {
-        match self {
-            AuthFailure::Missing => "An Authorization: Bearer <token> header is required.",
-            AuthFailure::NotBearer => "The Authorization header must use the Bearer scheme.",
-            AuthFailure::Malformed => "The bearer token is not a well-formed JWT.",
-            AuthFailure::BadSignature => "The token's signature does not verify.",
-            AuthFailure::Expired => "The token has expired.",
-            AuthFailure::NoExpiry => "The token must carry an exp claim.",
-            AuthFailure::NotYetValid => "The token is not valid yet (nbf is in the future).",
-            AuthFailure::IssuedInFuture => "The token's iat is in the future; check the issuer's clock.",
-            AuthFailure::WrongIssuer => "The token's issuer is not accepted.",
-            AuthFailure::WrongAudience => "The token's audience is not accepted.",
-            AuthFailure::AlgorithmNotAllowed => "The token's signing algorithm is not allowed.",
-            AuthFailure::UnknownKey => "The token was signed with a key this service does not know.",
-        }
-    }
-}
+use crate::object_key::KeyError;
 
 /// An error response.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,3 +93,5 @@ impl fmt::Display for ApiError {
         write!(f, "{}: {}", self.code(), self.message())
     }
 }
+
+impl std::error::Error for ApiError {}

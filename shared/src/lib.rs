@@ -1,28 +1,43 @@
 //! `presign-core`: the whole presign service as pure logic.
 //!
-//! A request (method, path, a few headers, body bytes), the current time and the configuration
-//! go in; a response (status, headers, JSON body) comes out. No I/O, no clock, no environment
-//! reads: the Lambda and Worker adapters pass those in, so both deployments behave identically
-//! and everything here builds for `wasm32-unknown-unknown`.
+//! A request (method, path, a few headers, body bytes) and the configuration go in; a response
+//! comes out. No I/O, no clock, no environment reads: the platform (the Lambda or the Worker
+//! adapter) offers those through the [`Platform`] trait, and [`Service::respond`] is the one way
+//! in, so both deployments behave identically and everything here builds for
+//! `wasm32-unknown-unknown`. The contract it implements is `docs/contract.md`.
+//!
+//! Layout: `service` (the driver and the platform trait), `routes` (routing, CORS, health,
+//! object routes), `presign` (the presign use case), `object_read` (object answers planned from
+//! store metadata), `auth/` (JWT, JWKS cache, JWS verification), `fetch` (the rules of the one
+//! outbound request), `sigv4/` (presigning), `config`, `object_key` (the key rules), `error`
+//! (the HTTP error vocabulary, on top of everything else).
 
-pub mod api;
+mod api;
 pub mod auth;
-pub mod clock;
+mod clock;
 pub mod config;
-pub mod content_type;
-pub mod cors;
-pub mod error;
-pub mod handler;
-pub mod jwks;
-pub mod jwt;
-pub mod key;
+mod content_type;
+mod cors;
+mod error;
+mod fetch;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
+mod http;
 pub mod log;
-pub mod object;
-pub mod secret;
-pub mod signature;
+pub mod object_key;
+mod object_read;
+mod presign;
+mod routes;
+mod secret;
+mod service;
 pub mod sigv4;
 
+pub use auth::{Alg, AuthFailure, PublicKey, SignatureCheck, Verdict};
 pub use clock::UnixTime;
 pub use config::{Config, ConfigError};
-pub use handler::{Answer, ObjectRead, Outcome, Request, Response, Service};
+pub use error::ApiError;
+pub use fetch::{FetchError, FetchRequest, Hop, Redirects};
+pub use http::{Request, Response, MAX_BODY_BYTES};
+pub use object_read::{BodyRead, ObjectAnswer, ObjectMeta, ObjectRead};
 pub use secret::Secret;
+pub use service::{ObjectStore, Platform, Reply, Service, Step};

@@ -66,10 +66,7 @@ fn normalise(text: &str) -> String {
 /// `file`, when the section or the table is missing or malformed, or a variable appears twice.
 fn config_table(file: &str, text: &str) -> BTreeMap<String, Row> {
     let lines: Vec<&str> = text.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| l.starts_with("## Configuration"))
-        .unwrap_or_else(|| panic!("{file}: no `## Configuration` section"));
+    let start = lines.iter().position(|l| l.starts_with("## Configuration")).unwrap_or_else(|| panic!("{file}: no `## Configuration` section"));
     let end = lines[start + 1..].iter().position(|l| l.starts_with("## ")).map_or(lines.len(), |i| start + 1 + i);
     let header = (start + 1..end)
         .find(|&i| lines[i].trim_start().starts_with('|'))
@@ -91,8 +88,7 @@ fn config_table(file: &str, text: &str) -> BTreeMap<String, Row> {
         assert!(row.len() >= 3, "{file}:{line_no}: a Configuration row needs the cells variable, default and meaning");
         for name in row[0].split(',').map(str::trim) {
             let bare = name.strip_prefix('`').and_then(|n| n.strip_suffix('`'));
-            let Some(bare) = bare.filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
-            else {
+            let Some(bare) = bare.filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')) else {
                 panic!("{file}:{line_no}: {name:?} is not a variable name in backticks (like `S3_BUCKET`)");
             };
             let previous = table.insert(bare.to_owned(), Row { default: normalise(row[1]), line: line_no });
@@ -149,7 +145,11 @@ fn every_variable_read_is_documented_and_listed() {
 /// in defaults, and reports each kind of disagreement with the variable and the file.
 #[test]
 fn the_checker_finds_each_kind_of_disagreement() {
-    let doc = |rows: &str| format!("# T\n\n## Configuration (vars)\nText.\n\n| variable | default | meaning |\n|---|---|---|\n{rows}\nAfter.\n\n## Next\n| `NOT_A_ROW` | x | y |\n");
+    let doc = |rows: &str| {
+        format!(
+            "# T\n\n## Configuration (vars)\nText.\n\n| variable | default | meaning |\n|---|---|---|\n{rows}\nAfter.\n\n## Next\n| `NOT_A_ROW` | x | y |\n"
+        )
+    };
     let a = config_table("a.md", &doc("| `A`, `B` | none | two at once |\n| `C` | `true` with `A`,  else `false` | c |"));
     let b = config_table("b.md", &doc("| `A` | none | a |\n| `B` | `1` | b |\n| `C` | `true` with `A`, else `false` | c |\n| `D` | x | d |"));
     assert_eq!(a.keys().collect::<Vec<_>>(), ["A", "B", "C"]);

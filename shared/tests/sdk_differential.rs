@@ -67,13 +67,7 @@ fn ours(c: &Case) -> Signed {
     if c.single_use {
         headers.push(SignedHeader { name: "if-none-match", value: "*" });
     }
-    let params = PresignParams {
-        method: "PUT",
-        key: &c.key,
-        headers: &headers,
-        expires_seconds: c.expires,
-        extra_query: &[("x-id", "PutObject")],
-    };
+    let params = PresignParams { method: "PUT", key: &c.key, headers: &headers, expires_seconds: c.expires, extra_query: &[("x-id", "PutObject")] };
     let url = presigner.presign(&params, UnixTime(c.now));
     let (base, query) = split_url(&url);
     let headers = headers.iter().map(|h| (h.name.to_owned(), h.value.to_owned())).collect();
@@ -109,7 +103,8 @@ async fn sdk(c: &Case) -> Signed {
 
 fn key_strategy() -> impl Strategy<Value = String> {
     // Every character the key rules accept, including the ones that need encoding.
-    let segment = proptest::string::string_regex("[a-zA-Z0-9 +?=&'!*()$,;:@_.\\-éü日本語🎬ß]{1,12}").unwrap()
+    let segment = proptest::string::string_regex("[a-zA-Z0-9 +?=&'!*()$,;:@_.\\-éü日本語🎬ß]{1,12}")
+        .unwrap()
         .prop_filter("no . or .. segments", |s| s != "." && s != "..");
     (proptest::sample::select(vec!["content/", "uploads/", "a/", "content/my-video-001/"]), proptest::collection::vec(segment, 1..5))
         .prop_map(|(prefix, segs)| format!("{prefix}{}", segs.join("/")))
@@ -117,8 +112,13 @@ fn key_strategy() -> impl Strategy<Value = String> {
 
 fn content_type_strategy() -> impl Strategy<Value = String> {
     let base = proptest::sample::select(vec![
-        "video/mp2t", "video/mp4", "application/octet-stream", "audio/aac", "application/vnd.apple.mpegurl",
-        "image/svg+xml", "text/plain",
+        "video/mp2t",
+        "video/mp4",
+        "application/octet-stream",
+        "audio/aac",
+        "application/vnd.apple.mpegurl",
+        "image/svg+xml",
+        "text/plain",
     ]);
     let params = proptest::sample::select(vec!["", "; charset=utf-8", ";codecs=\"avc1.42E01E\"", ";  a=b", "; x=1; y=2"]);
     (base, params).prop_map(|(b, p)| format!("{b}{p}"))

@@ -1,7 +1,7 @@
 //! Translation between Lambda invocation payloads and the core's request and response types.
 //!
 //! Three event shapes reach the function: API Gateway REST APIs (payload format 1.0), HTTP APIs
-//! (2.0) and Function URLs (2.0). We read only what the core needs (method, path, three headers,
+//! (2.0) and Function URLs (2.0). We read only what the core needs (method, path, five headers,
 //! body) straight from the payload, borrowing its strings, and write the response in the shape
 //! the caller expects. This replaces `lambda_http`'s conversion, which builds a whole
 //! `http::Request` per invocation and panics on some payloads (a body flagged base64 that is not
@@ -51,6 +51,8 @@ struct Wanted<'a> {
     origin: Option<Cow<'a, str>>,
     authorization: Option<Cow<'a, str>>,
     content_type: Option<Cow<'a, str>>,
+    range: Option<Cow<'a, str>>,
+    if_none_match: Option<Cow<'a, str>>,
 }
 
 impl<'a> Wanted<'a> {
@@ -61,6 +63,10 @@ impl<'a> Wanted<'a> {
             Some(&mut self.authorization)
         } else if name.eq_ignore_ascii_case("content-type") {
             Some(&mut self.content_type)
+        } else if name.eq_ignore_ascii_case("range") {
+            Some(&mut self.range)
+        } else if name.eq_ignore_ascii_case("if-none-match") {
+            Some(&mut self.if_none_match)
         } else {
             None
         }
@@ -71,6 +77,8 @@ impl<'a> Wanted<'a> {
             origin: self.origin.or(other.origin),
             authorization: self.authorization.or(other.authorization),
             content_type: self.content_type.or(other.content_type),
+            range: self.range.or(other.range),
+            if_none_match: self.if_none_match.or(other.if_none_match),
         }
     }
 }
@@ -218,6 +226,8 @@ impl<'a> Incoming<'a> {
             origin: self.headers.origin.as_deref(),
             authorization: self.headers.authorization.as_deref(),
             content_type: self.headers.content_type.as_deref(),
+            range: self.headers.range.as_deref(),
+            if_none_match: self.headers.if_none_match.as_deref(),
             body: &self.body,
         }
     }
@@ -225,7 +235,9 @@ impl<'a> Incoming<'a> {
 
 /// `/prod/presign` with stage `prod` is `/presign`; `$default` has no prefix.
 fn strip_stage<'a>(raw: Cow<'a, str>, stage: Option<&str>) -> Cow<'a, str> {
-    let Some(stage) = stage.filter(|s| !s.is_empty() && *s != "$default") else { return raw };
+    let Some(stage) = stage.filter(|s| !s.is_empty() && *s != "$default") else {
+        return raw;
+    };
     let rest = raw.strip_prefix('/').and_then(|r| r.strip_prefix(stage));
     match rest {
         Some("") => Cow::Borrowed("/"),
@@ -238,13 +250,12 @@ fn strip_stage<'a>(raw: Cow<'a, str>, stage: Option<&str>) -> Cow<'a, str> {
 pub struct Outgoing {
     format: Format,
     response: Response,
-    head: bool,
 }
 
 impl Outgoing {
-    /// A `HEAD` answer carries the headers of the `GET` but no body.
-    pub fn new(format: Format, response: Response, head: bool) -> Outgoing {
-        Outgoing { format, response, head }
+    /// The core's response in `format` (a `HEAD` answer comes from the core without a body).
+    pub fn new(format: Format, response: Response) -> Outgoing {
+        Outgoing { format, response }
     }
 }
 
@@ -278,7 +289,7 @@ impl Serialize for Outgoing {
             Format::V1 => out.serialize_field("multiValueHeaders", &headers)?,
             Format::V2 => out.serialize_field("headers", &headers)?,
         }
-        out.serialize_field("body", if self.head { "" } else { self.response.body.as_str() })?;
+        out.serialize_field("body", self.response.body.as_str())?;
         out.serialize_field("isBase64Encoded", &false)?;
         if self.format == Format::V2 {
             // Optional for API Gateway, required by `cargo lambda watch`'s emulator (found by

@@ -1,4 +1,5 @@
-//! The one network call the Lambda makes: fetching `AUTH_JWKS_URL` when the core asks.
+//! The one network call the Lambda makes: the [`FetchRequest`] the core asks for, performed
+//! exactly under its rules (total timeout, byte cap, redirects walked by the core).
 //!
 //! Built on the hyper client the Lambda runtime already links (hyper-util) with rustls/ring and
 //! the webpki roots, instead of reqwest, whose extra layers (cookies, proxies, URL/IDNA parsing)
@@ -7,68 +8,85 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper::header::{ACCEPT, LOCATION};
-use hyper::{Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use hyper::header::{ACCEPT, CONTENT_LENGTH, LOCATION};
+use hyper::{Request, Response, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use presign_core::jwks::MAX_JWKS_BYTES;
+use presign_core::{FetchError, FetchRequest, Hop};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
 pub type Http = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
 
+/// Within the core's total timeout, a connection attempt may take this long.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-/// The whole fetch, redirects and body included. The core answers 503 meanwhile, never waits.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
-const MAX_REDIRECTS: usize = 3;
+
+/// The trusted roots: the webpki (Mozilla) set, plus the certificates of the PEM file named by
+/// `SSL_CERT_FILE` when it is set (a private identity provider's CA, or the end-to-end suite's
+/// test CA). A file that cannot be read adds nothing.
+fn roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+    if let Some(pem) = std::env::var_os("SSL_CERT_FILE").and_then(|path| std::fs::read(path).ok()) {
+        let (added, ignored) = roots.add_parsable_certificates(CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok));
+        if ignored > 0 || added == 0 {
+            crate::log::warn(&format!("SSL_CERT_FILE: {added} certificates added, {ignored} ignored"));
+        }
+    }
+    roots
+}
 
 pub fn client() -> Http {
     let mut http = HttpConnector::new();
     http.set_connect_timeout(Some(CONNECT_TIMEOUT));
     http.enforce_http(false);
-    // `http://` is accepted by the configuration only for loopback hosts (local runs, tests).
-    let https = hyper_rustls::HttpsConnectorBuilder::new().with_webpki_roots().https_or_http().enable_http1().wrap_connector(http);
+    let tls = rustls::ClientConfig::builder_with_provider(rustls::crypto::ring::default_provider().into())
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_root_certificates(roots())
+        .with_no_client_auth();
+    // `http://` is accepted by the configuration only for loopback hosts (local runs, tests);
+    // redirects to it are refused by the core's walk.
+    let https = hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(tls).https_or_http().enable_http1().wrap_connector(http);
     Client::builder(TokioExecutor::new()).build(https)
 }
 
-/// The body on HTTP 200 within size and time limits; `None` on any failure (the core then keeps
-/// what it had, or answers 503 `auth_unavailable`).
-pub async fn fetch(client: &Http, url: &str) -> Option<Vec<u8>> {
-    match tokio::time::timeout(FETCH_TIMEOUT, fetch_following(client, url)).await {
-        Ok(Ok(body)) => Some(body),
-        Ok(Err(problem)) => {
-            crate::log::warn(&problem);
-            None
-        }
-        Err(_) => {
-            crate::log::warn("JWKS fetch failed: timeout");
-            None
+/// Performs `request`: the body of the final 200, or why there is none.
+pub async fn fetch(client: &Http, request: &FetchRequest) -> Result<Vec<u8>, FetchError> {
+    tokio::time::timeout(request.timeout, walk(client, request)).await.unwrap_or(Err(FetchError::Timeout))
+}
+
+async fn walk(client: &Http, request: &FetchRequest) -> Result<Vec<u8>, FetchError> {
+    let mut redirects = request.redirects();
+    let mut url = request.url.clone();
+    loop {
+        let uri: Uri = url.parse().map_err(|_| FetchError::BadUrl)?;
+        let get = Request::get(uri).header(ACCEPT, "application/json").body(Empty::new()).map_err(|_| FetchError::BadUrl)?;
+        let resp = client.request(get).await.map_err(|_| FetchError::Connection)?;
+        let location = resp.headers().get(LOCATION).and_then(|v| v.to_str().ok());
+        match redirects.next(&url, resp.status().as_u16(), location)? {
+            Hop::ReadBody => return read_capped(resp, request).await,
+            Hop::Follow(next) => url = next,
         }
     }
 }
 
-async fn fetch_following(client: &Http, url: &str) -> Result<Vec<u8>, String> {
-    let mut uri: Uri = url.parse().map_err(|_| "JWKS URL does not parse".to_owned())?;
-    for _ in 0..=MAX_REDIRECTS {
-        let req = Request::get(uri.clone()).header(ACCEPT, "application/json").body(Empty::new()).map_err(|_| "JWKS request could not be built".to_owned())?;
-        let resp = client.request(req).await.map_err(|_| "JWKS fetch failed: connection error".to_owned())?;
-        let status = resp.status();
-        if status == StatusCode::OK {
-            let body = Limited::new(resp.into_body(), MAX_JWKS_BYTES).collect().await.map_err(|_| "JWKS document is too large or was cut off".to_owned())?;
-            return Ok(body.to_bytes().to_vec());
+/// Reads the body frame by frame, never holding more than the cap: a frame that would pass it
+/// ends the read (and, dropped, the connection).
+async fn read_capped(resp: Response<Incoming>, request: &FetchRequest) -> Result<Vec<u8>, FetchError> {
+    let declared = resp.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse().ok());
+    request.check_declared_length(declared)?;
+    let mut body = resp.into_body();
+    let mut out = Vec::with_capacity(declared.unwrap_or(0).min(request.max_bytes as u64) as usize);
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| FetchError::Connection)?;
+        if let Some(data) = frame.data_ref() {
+            request.check_body_so_far(out.len() + data.len())?;
+            out.extend_from_slice(data);
         }
-        if !status.is_redirection() {
-            return Err(format!("JWKS fetch answered HTTP {}", status.as_u16()));
-        }
-        // Follow only to absolute https URLs: never downgrade to plain HTTP.
-        uri = resp
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<Uri>().ok())
-            .filter(|u| u.scheme_str() == Some("https") && u.host().is_some())
-            .ok_or_else(|| format!("JWKS fetch answered HTTP {} without an https Location", status.as_u16()))?;
     }
-    Err("JWKS fetch: too many redirects".to_owned())
+    Ok(out)
 }

@@ -4,8 +4,7 @@
 //! the claims; this only answers "does this signature verify".
 
 use js_sys::{Promise, JSON};
-use presign_core::jwt::Alg;
-use presign_core::signature::SignatureCheck;
+use presign_core::{Alg, SignatureCheck};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -34,7 +33,9 @@ fn params(alg: Alg) -> Option<(&'static str, &'static str)> {
 }
 
 async fn try_verify(check: &SignatureCheck) -> Result<bool, JsValue> {
-    let Some((import, verify)) = params(check.alg) else { return Ok(false) };
+    let Some((import, verify)) = params(check.alg) else {
+        return Ok(false);
+    };
     let jwk = JSON::parse(&check.key.to_jwk())?;
     let usages = JSON::parse(r#"["verify"]"#)?;
     let key = JsFuture::from(import_key("jwk", &jwk, &JSON::parse(import)?, false, &usages)?).await?;

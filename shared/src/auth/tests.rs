@@ -3,63 +3,20 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use jwt_simple::prelude::*;
-use serde_json::{json, Map};
+use serde_json::json;
 
 use super::*;
 use crate::config::Config;
-use crate::signature::PublicKey;
 
-pub(crate) const NOW: UnixTime = UnixTime(1_800_000_000);
-pub(crate) const SECRET_B64: &str = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldC0zMmJ5dGVz";
+use crate::error::ApiError;
+use crate::fixtures::{claims, hs_key as hs_key_of, hs_token, jwk, oracle_verify, HS_SECRET_B64 as SECRET_B64, NOW};
 
-pub(crate) fn claims(custom: serde_json::Value, iat: u64, exp: Option<u64>) -> JWTClaims<Map<String, Value>> {
-    let custom = match custom {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    };
-    let mut c = jwt_simple::claims::Claims::with_custom_claims(custom, Duration::from_secs(1));
-    c.issued_at = Some(UnixTimeStamp::from_secs(iat));
-    c.expires_at = exp.map(UnixTimeStamp::from_secs);
-    c.invalid_before = None;
-    c
-}
-
-pub(crate) fn hs_key() -> HS256Key {
-    HS256Key::from_bytes(&base64::engine::general_purpose::STANDARD.decode(SECRET_B64).unwrap())
-}
-
-pub(crate) fn hs_token(custom: serde_json::Value) -> String {
-    hs_key().authenticate(claims(custom, NOW.0, Some(NOW.0 + 300))).unwrap()
+fn hs_key() -> HS256Key {
+    hs_key_of(SECRET_B64)
 }
 
 fn config(vars: &[(&str, &str)]) -> Config {
     Config::from_pairs(vars.iter().copied()).unwrap()
-}
-
-/// An independent verifier for the checks a core without `native-crypto` hands out: the token
-/// is put back together and verified by jwt-simple with a key built from the check's components.
-/// It answers for the signature only (a claim error after the signature step means it verified).
-pub(crate) fn oracle_verify(check: &SignatureCheck) -> bool {
-    let token = format!("{}.{}", check.signing_input, URL_SAFE_NO_PAD.encode(&check.signature));
-    let o = Some(VerificationOptions { accept_future: true, time_tolerance: Some(Duration::from_days(365 * 200)), ..Default::default() });
-    let result = match (&check.key, check.alg) {
-        (PublicKey::Rsa { n, e }, Alg::RS256) => RS256PublicKey::from_components(n, e).and_then(|k| k.verify_token::<Map<String, Value>>(&token, o)),
-        (PublicKey::Rsa { n, e }, Alg::RS384) => RS384PublicKey::from_components(n, e).and_then(|k| k.verify_token::<Map<String, Value>>(&token, o)),
-        (PublicKey::Rsa { n, e }, Alg::RS512) => RS512PublicKey::from_components(n, e).and_then(|k| k.verify_token::<Map<String, Value>>(&token, o)),
-        (PublicKey::Rsa { n, e }, Alg::PS256) => PS256PublicKey::from_components(n, e).and_then(|k| k.verify_token::<Map<String, Value>>(&token, o)),
-        (PublicKey::P256 { x, y }, Alg::ES256) => {
-            ES256PublicKey::from_bytes(&[&[4u8][..], x, y].concat()).and_then(|k| k.verify_token::<Map<String, Value>>(&token, o))
-        }
-        (PublicKey::P384 { x, y }, Alg::ES384) => {
-            ES384PublicKey::from_bytes(&[&[4u8][..], x, y].concat()).and_then(|k| k.verify_token::<Map<String, Value>>(&token, o))
-        }
-        (PublicKey::Ed25519(x), Alg::EdDSA) => Ed25519PublicKey::from_bytes(x).and_then(|k| k.verify_token::<Map<String, Value>>(&token, o)),
-        _ => return false,
-    };
-    match result {
-        Ok(_) => true,
-        Err(e) => !matches!(e.downcast_ref::<jwt_simple::JWTError>(), Some(jwt_simple::JWTError::InvalidSignature) | None),
-    }
 }
 
 fn check(cfg: &Config, token: &str, now: UnixTime, cache: &JwksCache) -> Result<Caller, String> {
@@ -68,7 +25,8 @@ fn check(cfg: &Config, token: &str, now: UnixTime, cache: &JwksCache) -> Result<
     loop {
         return match cfg.auth.authenticate(Some(&header), now, cache, verdict.as_ref()) {
             AuthOutcome::Allowed(c) => Ok(c),
-            AuthOutcome::Denied(e) => Err(e.message().into_owned()),
+            AuthOutcome::Denied(e) => Err(e.message().to_owned()),
+            AuthOutcome::Unavailable => Err(ApiError::AuthUnavailable.message().into_owned()),
             AuthOutcome::FetchJwks => Err("fetch".into()),
             AuthOutcome::VerifySignature(check) if verdict.is_none() => {
                 verdict = Some(Verdict { valid: oracle_verify(&check), check });
@@ -189,12 +147,10 @@ fn keys() -> Keys {
 }
 
 fn jwks_json(k: &Keys) -> String {
-    let rsa = k.rs.public_key().to_components();
-    let ec = k.es.public_key().public_key().to_bytes_uncompressed();
     json!({"keys": [
-        {"kty": "RSA", "kid": "rsa-1", "use": "sig", "n": b64u(&rsa.n), "e": b64u(&rsa.e)},
-        {"kty": "EC", "kid": "ec-1", "crv": "P-256", "alg": "ES256", "x": b64u(&ec[1..33]), "y": b64u(&ec[33..65])},
-        {"kty": "OKP", "kid": "ed-1", "crv": "Ed25519", "x": b64u(&k.ed.public_key().to_bytes())},
+        jwk::rsa("rsa-1", &k.rs.public_key().to_components()),
+        jwk::ec("ec-1", &k.es.public_key().public_key().to_bytes_uncompressed(), Some("ES256")),
+        jwk::ed25519("ed-1", &k.ed.public_key().to_bytes()),
         {"kty": "oct", "kid": "sym", "k": "c2VjcmV0"},
     ]})
     .to_string()
@@ -244,8 +200,7 @@ fn jwks_unknown_kid_refetches_at_most_every_30s() {
     assert_eq!(check(&cfg, &token, UnixTime(NOW.0 + 10), &cache).unwrap_err(), AuthFailure::UnknownKey.message());
     assert_eq!(check(&cfg, &token, UnixTime(NOW.0 + 30), &cache), Err("fetch".into()));
     // The issuer rotated: the new set has ec-2 only.
-    let ec = rotated.public_key().public_key().to_bytes_uncompressed();
-    let set = json!({"keys": [{"kty": "EC", "kid": "ec-2", "crv": "P-256", "x": b64u(&ec[1..33]), "y": b64u(&ec[33..65])}]}).to_string();
+    let set = json!({"keys": [jwk::ec("ec-2", &rotated.public_key().public_key().to_bytes_uncompressed(), None)]}).to_string();
     cache.record_fetch(UnixTime(NOW.0 + 30), Some(set.as_bytes()));
     assert!(check(&cfg, &token, UnixTime(NOW.0 + 30), &cache).is_ok());
     let old = k.es.sign(claims(json!({}), NOW.0 + 30, Some(NOW.0 + 600))).unwrap();
@@ -287,14 +242,11 @@ fn jwks_verifies_every_algorithm_and_refuses_tampering() {
     let der = rs.to_der().unwrap();
     let es384 = ES384KeyPair::generate();
     let k = keys();
-    let rsa = rs.public_key().to_components();
-    let p384 = es384.public_key().public_key().to_bytes_uncompressed();
     let set = json!({"keys": [
-        {"kty": "RSA", "kid": "rsa", "n": b64u(&rsa.n), "e": b64u(&rsa.e)},
-        {"kty": "EC", "kid": "p384", "crv": "P-384", "x": b64u(&p384[1..49]), "y": b64u(&p384[49..97])},
-        {"kty": "EC", "kid": "ec-1", "crv": "P-256", "x": b64u(&k.es.public_key().public_key().to_bytes_uncompressed()[1..33]),
-         "y": b64u(&k.es.public_key().public_key().to_bytes_uncompressed()[33..65])},
-        {"kty": "OKP", "kid": "ed-1", "crv": "Ed25519", "x": b64u(&k.ed.public_key().to_bytes())},
+        jwk::rsa("rsa", &rs.public_key().to_components()),
+        jwk::ec("p384", &es384.public_key().public_key().to_bytes_uncompressed(), None),
+        jwk::ec("ec-1", &k.es.public_key().public_key().to_bytes_uncompressed(), None),
+        jwk::ed25519("ed-1", &k.ed.public_key().to_bytes()),
     ]})
     .to_string();
     let cfg = jwks_config();

@@ -114,7 +114,7 @@ fn jwks_url_rules() {
 #[test]
 fn jwks_wins_over_secret() {
     let c = parse(&[("AUTH_JWKS_URL", "https://idp.test/jwks"), ("AUTH_JWT_SECRET", "short")]).unwrap();
-    assert_eq!(c.auth.jwks_url(), Some("https://idp.test/jwks"));
+    assert_eq!(c.auth.jwks_fetch().map(|f| f.url).as_deref(), Some("https://idp.test/jwks"));
 }
 
 #[test]
@@ -149,7 +149,7 @@ fn errors_never_contain_secret_values() {
 
 #[test]
 fn variables_list_matches_the_spec_table() {
-    // Every variable in SPEC.md's table is in VARIABLES (the docs test checks the README too).
+    // Every variable in docs/contract.md's table is in VARIABLES (the docs test checks the README too).
     assert_eq!(VARIABLES.len(), 24);
     for s in SECRET_VARIABLES {
         assert!(VARIABLES.contains(s));

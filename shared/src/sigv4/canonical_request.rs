@@ -19,13 +19,7 @@ pub struct SignedHeader<'a> {
 }
 
 /// SHA-256 of the canonical request. `headers` must be sorted by name and hold lowercase names.
-pub fn canonical_request_hash(
-    method: &str,
-    canonical_uri: &str,
-    canonical_query: &str,
-    headers: &[SignedHeader<'_>],
-    payload_hash: &str,
-) -> [u8; 32] {
+pub fn canonical_request_hash(method: &str, canonical_uri: &str, canonical_query: &str, headers: &[SignedHeader<'_>], payload_hash: &str) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(method.as_bytes());
     h.update(b"\n");
@@ -82,10 +76,7 @@ mod tests {
     #[test]
     fn streamed_hash_equals_hash_of_the_text() {
         let text = "PUT\n/k%20ey\nA=1&B=2\ncontent-type:a/b c\nhost:h\n\ncontent-type;host\nUNSIGNED-PAYLOAD";
-        let headers = [
-            SignedHeader { name: "content-type", value: " a/b   c " },
-            SignedHeader { name: "host", value: "h" },
-        ];
+        let headers = [SignedHeader { name: "content-type", value: " a/b   c " }, SignedHeader { name: "host", value: "h" }];
         let got = canonical_request_hash("PUT", "/k%20ey", "A=1&B=2", &headers, UNSIGNED_PAYLOAD);
         let want: [u8; 32] = Sha256::digest(text.as_bytes()).into();
         assert_eq!(got, want);

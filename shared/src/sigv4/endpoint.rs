@@ -23,6 +23,8 @@ impl fmt::Display for EndpointError {
     }
 }
 
+impl std::error::Error for EndpointError {}
+
 /// The scheme, host and path prefix that every presigned URL of one configuration starts with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoint {

@@ -74,17 +74,8 @@ const SERVICE: &str = "s3";
 
 impl Presigner {
     pub fn new(endpoint: Endpoint, region: &str, credentials: Credentials) -> Presigner {
-        let session_token_query = credentials
-            .session_token
-            .as_ref()
-            .map(|t| utf8_percent_encode(t.expose(), QUERY).to_string());
-        Presigner {
-            endpoint,
-            region: region.to_owned(),
-            credentials,
-            session_token_query,
-            day_key: Mutex::new(None),
-        }
+        let session_token_query = credentials.session_token.as_ref().map(|t| utf8_percent_encode(t.expose(), QUERY).to_string());
+        Presigner { endpoint, region: region.to_owned(), credentials, session_token_query, day_key: Mutex::new(None) }
     }
 
     pub fn endpoint(&self) -> &Endpoint {
@@ -124,8 +115,7 @@ impl Presigner {
         headers.insert(at, host);
 
         let mut url = String::with_capacity(
-            self.endpoint.url_base().len() + params.key.len() * 3 + day.credential.len() + 256
-                + self.session_token_query.as_ref().map_or(0, String::len),
+            self.endpoint.url_base().len() + params.key.len() * 3 + day.credential.len() + 256 + self.session_token_query.as_ref().map_or(0, String::len),
         );
         url.push_str(self.endpoint.url_base());
         url.push('/');
@@ -136,13 +126,7 @@ impl Presigner {
 
         let canonical_uri = &url[self.endpoint.path_start()..query_start - 1];
         let canonical_query = &url[query_start..];
-        let request_hash = canonical_request::canonical_request_hash(
-            params.method,
-            canonical_uri,
-            canonical_query,
-            &headers,
-            UNSIGNED_PAYLOAD,
-        );
+        let request_hash = canonical_request::canonical_request_hash(params.method, canonical_uri, canonical_query, &headers, UNSIGNED_PAYLOAD);
         let request_hash = encoding::HexBuf::new(&request_hash);
         let to_sign = string_to_sign::string_to_sign(amz_date_time, &day.scope, &request_hash);
         let sig = signature::signature(&day.mac, &to_sign);
@@ -153,14 +137,7 @@ impl Presigner {
 
     /// Writes the canonical query string (which is also the URL's query, minus the signature):
     /// every parameter URI-encoded, sorted by encoded name.
-    fn write_query(
-        &self,
-        url: &mut String,
-        params: &PresignParams<'_>,
-        day: &DayKey,
-        amz_date_time: &str,
-        headers: &[SignedHeader<'_>],
-    ) {
+    fn write_query(&self, url: &mut String, params: &PresignParams<'_>, day: &DayKey, amz_date_time: &str, headers: &[SignedHeader<'_>]) {
         enum Value<'v> {
             Encoded(&'v str),
             Raw(&'v str),

@@ -67,10 +67,7 @@ fn aws_example_put_counterpart() {
     // pinned from the SDK, and checked against it again in `tests/sdk_differential.rs`.
     let with_x_id = PresignParams { extra_query: &[("x-id", "PutObject")], ..params };
     let url = p.presign(&with_x_id, AWS_EXAMPLE_TIME);
-    assert_eq!(
-        query_param(&url, "X-Amz-Signature"),
-        Some("941240ac7cfec94fb65b7a0a0ea1e35d9879fb949da280e959480e60bd236039")
-    );
+    assert_eq!(query_param(&url, "X-Amz-Signature"), Some("941240ac7cfec94fb65b7a0a0ea1e35d9879fb949da280e959480e60bd236039"));
 }
 
 #[test]
@@ -82,10 +79,7 @@ fn session_token_is_signed_in_sorted_position() {
     let names: Vec<&str> = query.split('&').map(|kv| kv.split_once('=').unwrap().0).collect();
     assert_eq!(
         names,
-        [
-            "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
-            "X-Amz-Security-Token", "X-Amz-SignedHeaders", "x-id", "X-Amz-Signature"
-        ]
+        ["X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-Security-Token", "X-Amz-SignedHeaders", "x-id", "X-Amz-Signature"]
     );
     assert_eq!(query_param(&url, "X-Amz-Security-Token"), Some("FQoG%2Ftoken%2Bwith%3Dchars"));
     assert!(url.starts_with("https://examplebucket.s3.amazonaws.com/a%20b?"));
@@ -106,15 +100,8 @@ fn signing_key_is_rederived_when_the_day_changes() {
 #[test]
 fn path_style_custom_endpoint_signs_bucket_in_path() {
     let endpoint = Endpoint::custom("http://127.0.0.1:9000", "videos", true).unwrap();
-    let p = Presigner::new(
-        endpoint,
-        "us-east-1",
-        Credentials { access_key_id: "AK".into(), secret_access_key: Secret::new("SK"), session_token: None },
-    );
-    let headers = [
-        SignedHeader { name: "content-type", value: "video/mp2t" },
-        SignedHeader { name: "if-none-match", value: "*" },
-    ];
+    let p = Presigner::new(endpoint, "us-east-1", Credentials { access_key_id: "AK".into(), secret_access_key: Secret::new("SK"), session_token: None });
+    let headers = [SignedHeader { name: "content-type", value: "video/mp2t" }, SignedHeader { name: "if-none-match", value: "*" }];
     let params = PresignParams { method: "PUT", key: "content/ü/seg 0.ts", headers: &headers, expires_seconds: 300, extra_query: &[] };
     let url = p.presign(&params, AWS_EXAMPLE_TIME);
     assert!(url.starts_with("http://127.0.0.1:9000/videos/content/%C3%BC/seg%200.ts?"), "{url}");

@@ -41,13 +41,20 @@ fn rest_api_event_keeps_the_path_without_stage_and_decodes_base64() {
 
 #[test]
 fn http_api_event_strips_a_named_stage_and_reads_lowercase_headers() {
-    let headers = json!({"content-type": "application/json", "authorization": "Bearer x", "host": "not a host"});
-    for (raw, stage, path) in [("/presign/batch", "$default", "/presign/batch"), ("/prod/presign", "prod", "/presign"), ("/prod", "prod", "/"), ("/production/x", "prod", "/production/x")] {
+    let headers =
+        json!({"content-type": "application/json", "authorization": "Bearer x", "host": "not a host", "range": "bytes=0-9", "if-none-match": "\"e\""});
+    for (raw, stage, path) in [
+        ("/presign/batch", "$default", "/presign/batch"),
+        ("/prod/presign", "prod", "/presign"),
+        ("/prod", "prod", "/"),
+        ("/production/x", "prod", "/production/x"),
+    ] {
         let payload = v2("POST", raw, stage, headers.clone(), json!("{}"), false);
         let incoming = Incoming::parse(&payload).unwrap();
         let core = incoming.request();
         assert_eq!(incoming.format, Format::V2);
         assert_eq!((core.method, core.path, core.body, core.authorization), ("POST", path, &b"{}"[..], Some("Bearer x")));
+        assert_eq!((core.range, core.if_none_match), (Some("bytes=0-9"), Some("\"e\"")));
     }
 }
 
@@ -89,22 +96,28 @@ fn payloads_that_are_not_http_events_are_errors() {
 fn response() -> Response {
     Response {
         status: 405,
-        headers: vec![("allow", "POST, OPTIONS".into()), ("vary", "Origin".into()), ("content-type", "application/json".into()), ("vary", "Access-Control-Request-Method".into())],
+        headers: vec![
+            ("allow", "POST, OPTIONS".into()),
+            ("vary", "Origin".into()),
+            ("content-type", "application/json".into()),
+            ("vary", "Access-Control-Request-Method".into()),
+        ],
         body: r#"{"error":"method_not_allowed"}"#.into(),
         route: "/presign",
         error_code: Some("method_not_allowed"),
+        jwks_fetch: None,
     }
 }
 
 #[test]
 fn responses_take_the_shape_of_their_event() {
-    let v2 = serde_json::to_value(Outgoing::new(Format::V2, response(), false)).unwrap();
+    let v2 = serde_json::to_value(Outgoing::new(Format::V2, response())).unwrap();
     assert_eq!(
         v2,
         json!({"statusCode": 405, "headers": {"allow": "POST, OPTIONS", "vary": "Origin, Access-Control-Request-Method", "content-type": "application/json"},
                "body": r#"{"error":"method_not_allowed"}"#, "isBase64Encoded": false, "cookies": []})
     );
-    let v1 = serde_json::to_value(Outgoing::new(Format::V1, response(), true)).unwrap();
+    let v1 = serde_json::to_value(Outgoing::new(Format::V1, Response { body: String::new(), ..response() })).unwrap();
     assert_eq!(
         v1,
         json!({"statusCode": 405, "multiValueHeaders": {"allow": ["POST, OPTIONS"], "vary": ["Origin", "Access-Control-Request-Method"], "content-type": ["application/json"]},

@@ -9,11 +9,20 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+mod failure;
+pub(crate) mod jwks;
+pub(crate) mod jws;
+pub(crate) mod jwt;
+
+pub use failure::AuthFailure;
+pub use jwks::JwksCache;
+pub use jws::{PublicKey, SignatureCheck, Verdict};
+pub use jwt::Alg;
+
 use crate::clock::UnixTime;
-use crate::error::{ApiError, AuthFailure};
-use crate::jwks::{Jwk, JwksCache, Lookup};
-use crate::jwt::{Alg, ClaimRules, Claims, Token};
-use crate::signature::{Hs256Key, SignatureCheck, Verdict};
+use jwks::{Jwk, Lookup};
+use jws::Hs256Key;
+use jwt::{ClaimRules, Claims, Token};
 
 /// Longest bearer token we look at.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -23,7 +32,9 @@ pub enum Verifier {
     /// Neither `AUTH_JWT_SECRET` nor `AUTH_JWKS_URL`: every request is allowed.
     Off,
     Hs256(Hs256Key),
-    Jwks { url: String },
+    Jwks {
+        url: String,
+    },
 }
 
 /// The `AUTH_*` part of the configuration.
@@ -54,7 +65,10 @@ impl Caller {
 /// The result of checking a request's credentials.
 pub enum AuthOutcome {
     Allowed(Caller),
-    Denied(ApiError),
+    /// 401 for this reason.
+    Denied(AuthFailure),
+    /// No trusted keys and no fetch allowed right now: 503, never an open door.
+    Unavailable,
     /// The JWKS must be fetched first (see [`JwksCache`]).
     FetchJwks,
     /// Without `native-crypto`: the adapter must verify this signature, then ask again with
@@ -81,9 +95,10 @@ impl AuthConfig {
         !matches!(self.verifier, Verifier::Off)
     }
 
-    pub fn jwks_url(&self) -> Option<&str> {
+    /// The fetch of `AUTH_JWKS_URL`, with the contract's limits (`None` without a JWKS).
+    pub fn jwks_fetch(&self) -> Option<crate::fetch::FetchRequest> {
         match &self.verifier {
-            Verifier::Jwks { url } => Some(url),
+            Verifier::Jwks { url } => Some(jwks::fetch_request(url)),
             _ => None,
         }
     }
@@ -92,7 +107,7 @@ impl AuthConfig {
     /// answer to an earlier [`AuthOutcome::VerifySignature`]; it counts only if it is for the
     /// very check this token needs now (the key set may have changed in between).
     pub fn authenticate(&self, authorization: Option<&str>, now: UnixTime, cache: &JwksCache, verdict: Option<&Verdict>) -> AuthOutcome {
-        let deny = |f| AuthOutcome::Denied(ApiError::Unauthorized(f));
+        let deny = AuthOutcome::Denied;
         if matches!(self.verifier, Verifier::Off) {
             return AuthOutcome::Allowed(Caller::default());
         }
@@ -116,7 +131,7 @@ impl AuthConfig {
                     Lookup::Found(jwk) => jwk,
                     Lookup::Fetch => return AuthOutcome::FetchJwks,
                     Lookup::Unknown => return deny(AuthFailure::UnknownKey),
-                    Lookup::Unavailable => return AuthOutcome::Denied(ApiError::AuthUnavailable),
+                    Lookup::Unavailable => return AuthOutcome::Unavailable,
                 };
                 match jwks_signature(jwk, &token, verdict) {
                     Ok(signed) => signed,
@@ -141,10 +156,13 @@ impl AuthConfig {
     fn caller(&self, claims: Claims) -> Caller {
         let claimed_prefixes = self.prefix_claim.as_ref().map(|_| match claims.prefix {
             Some(Value::String(s)) => vec![s],
-            Some(Value::Array(items)) => items.into_iter().filter_map(|v| match v {
-                Value::String(s) => Some(s),
-                _ => None,
-            }).collect(),
+            Some(Value::Array(items)) => items
+                .into_iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
             _ => Vec::new(),
         });
         Caller { claimed_prefixes }
@@ -166,12 +184,7 @@ fn jwks_signature(jwk: &Jwk, token: &Token<'_>, verdict: Option<&Verdict>) -> Re
         {
             Ok(*valid)
         }
-        _ => Err(SignatureCheck {
-            alg: token.alg,
-            key: jwk.key.clone(),
-            signing_input: token.signing_input.to_owned(),
-            signature: token.signature.clone(),
-        }),
+        _ => Err(SignatureCheck { alg: token.alg, key: jwk.key.clone(), signing_input: token.signing_input.to_owned(), signature: token.signature.clone() }),
     }
 }
 

@@ -35,12 +35,16 @@ impl fmt::Display for KeyError {
             KeyError::EmptySegment => f.write_str("The key must not contain an empty segment ('//')."),
             KeyError::DotSegment => f.write_str("The key must not contain a '.' or '..' segment."),
             KeyError::ControlCharacter => f.write_str("The key contains a control or invisible formatting character."),
-            KeyError::ForbiddenCharacter(c) => write!(f, "The key must not contain the character '{c}'."),
+            KeyError::ForbiddenCharacter(c) => {
+                write!(f, "The key must not contain the character '{c}'.")
+            }
         }
     }
 }
 
-/// Checks every rule of SPEC.md "Rules for a key" except the prefix rule.
+impl std::error::Error for KeyError {}
+
+/// Checks every rule of docs/contract.md "Rules for a key" except the prefix rule.
 pub fn validate_key(key: &str) -> Result<(), KeyError> {
     if key.is_empty() {
         return Err(KeyError::Empty);
@@ -180,7 +184,24 @@ mod tests {
 
     #[test]
     fn control_and_format_characters() {
-        for c in ['\0', '\n', '\t', '\u{1f}', '\u{7f}', '\u{80}', '\u{9f}', '\u{202e}', '\u{202a}', '\u{2066}', '\u{200b}', '\u{200d}', '\u{2060}', '\u{feff}', '\u{ad}', '\u{e0041}'] {
+        for c in [
+            '\0',
+            '\n',
+            '\t',
+            '\u{1f}',
+            '\u{7f}',
+            '\u{80}',
+            '\u{9f}',
+            '\u{202e}',
+            '\u{202a}',
+            '\u{2066}',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{2060}',
+            '\u{feff}',
+            '\u{ad}',
+            '\u{e0041}',
+        ] {
             assert_eq!(validate_key(&format!("content/a{c}b")), Err(KeyError::ControlCharacter), "{:?}", c as u32);
         }
     }

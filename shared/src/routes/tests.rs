@@ -1,10 +1,18 @@
-//! The JSON contract of SPEC.md, route by route.
+//! The JSON contract of docs/contract.md, route by route.
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::auth::tests::{hs_token, NOW, SECRET_B64};
+use crate::auth::SignatureCheck;
+#[cfg(not(feature = "native-crypto"))]
+use crate::auth::{AuthFailure, Verdict};
+use crate::config::Config;
+use crate::fetch::{FetchError, FetchRequest};
+use crate::fixtures::{claims, hs_token, oracle_verify, HS_SECRET_B64 as SECRET_B64, NOW};
+use crate::http::{Response, MAX_SINGLE_BODY};
+use crate::object_read::ObjectMeta;
+use crate::service::{Platform, Service};
 
 const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
@@ -17,16 +25,16 @@ fn service(extra: &[(&str, &str)]) -> Service {
         ("AUTH_JWT_SECRET", SECRET_B64),
     ];
     vars.extend_from_slice(extra);
-    Service::new(Config::from_pairs(vars))
+    Service::new(Config::from_pairs(vars), ObjectStore::Present)
 }
 
 fn post<'a>(path: &'a str, body: &'a str, auth: Option<&'a str>) -> Request<'a> {
-    Request { method: "POST", path, authorization: auth, content_type: Some("application/json"), body: body.as_bytes(), origin: None }
+    Request { method: "POST", path, authorization: auth, content_type: Some("application/json"), body: body.as_bytes(), ..Request::default() }
 }
 
 fn respond(s: &Service, req: &Request<'_>) -> Response {
-    match s.handle(req, NOW) {
-        Outcome::Respond(r) => r,
+    match s.step(req, NOW, None) {
+        Step::Done(Reply::Response(r)) => r,
         other => panic!("expected a response, got {other:?}"),
     }
 }
@@ -56,7 +64,7 @@ fn presign_ok() {
     assert_eq!(v["headers"], json!({"content-type": "video/mp2t"}));
     assert_eq!(v["expiresAt"], "2027-01-15T08:05:00Z");
     assert_eq!(v["key"], "content/my-video-001/seg-0.ts");
-    // Field order as in SPEC.md.
+    // Field order as in docs/contract.md.
     assert!(r.body.starts_with(r#"{"url":""#));
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(r.header("cache-control"), Some("no-store"));
@@ -146,7 +154,7 @@ fn bodies_that_are_not_utf8_are_invalid_json() {
         ("/presign", &b"{\"key\":\"content/a.ts\",\"contentType\":\"video/mp2t\",\"x\":\"\xae\"}"[..]),
         ("/presign/batch", &b"{\"files\":[{\"key\":\"content/a.ts\",\"contentType\":\"video/mp2t\",\"c\x7fntentType\":\"v\xaets\"}]}"[..]),
     ] {
-        let req = Request { method: "POST", path, authorization: Some(&auth), content_type: Some("application/json"), body, origin: None };
+        let req = Request { method: "POST", path, authorization: Some(&auth), content_type: Some("application/json"), body, ..Request::default() };
         let r = respond(&s, &req);
         assert_eq!((r.status, r.error_code), (400, Some("invalid_json")), "{path}: {}", r.body);
         assert_eq!(json_of(&r)["message"], "The request body is not valid UTF-8.");
@@ -199,7 +207,7 @@ fn routes_and_methods() {
 
 #[test]
 fn presign_disabled_is_404() {
-    let s = Service::new(Config::from_pairs([("AUTH_JWT_SECRET", SECRET_B64)]));
+    let s = Service::new(Config::from_pairs([("AUTH_JWT_SECRET", SECRET_B64)]), ObjectStore::Present);
     let auth = bearer();
     let r = respond(&s, &post("/presign", ONE, Some(&auth)));
     assert_eq!((r.status, json_of(&r)["error"].as_str()), (404, Some("presign_disabled")));
@@ -283,10 +291,13 @@ fn jwks_fetch_is_requested_then_503_on_failure() {
     // An HS256 token is refused before any fetch when JWKS is configured.
     assert_eq!(respond(&s, &req).status, 401);
     let es = jwt_simple::prelude::ES256KeyPair::generate();
-    let token = format!("Bearer {}", jwt_simple::prelude::ECDSAP256KeyPairLike::sign(&es, crate::auth::tests::claims(json!({}), NOW.0, Some(NOW.0 + 60))).unwrap());
+    let token = format!("Bearer {}", jwt_simple::prelude::ECDSAP256KeyPairLike::sign(&es, claims(json!({}), NOW.0, Some(NOW.0 + 60))).unwrap());
     let req = post("/presign", ONE, Some(&token));
-    assert_eq!(s.handle(&req, NOW), Outcome::FetchJwks { url: "https://idp.test/jwks.json".into() });
-    s.record_jwks_fetch(NOW, None);
+    let Step::Fetch(fetch) = s.step(&req, NOW, None) else { panic!("the keys must be fetched first") };
+    assert_eq!(fetch.url, "https://idp.test/jwks.json");
+    assert_eq!((fetch.max_bytes, fetch.max_redirects, fetch.https_only_redirects), (256 * 1024, 3, true));
+    assert_eq!(fetch.timeout, std::time::Duration::from_secs(3));
+    s.record_fetch(NOW, Err(FetchError::Timeout));
     let r = respond(&s, &req);
     assert_eq!((r.status, json_of(&r)["error"].as_str()), (503, Some("auth_unavailable")));
 }
@@ -294,18 +305,19 @@ fn jwks_fetch_is_requested_then_503_on_failure() {
 #[test]
 fn object_reads_when_enabled() {
     let s = service(&[("SERVE_OBJECTS", "true"), ("CORS_ORIGINS", "*")]);
-    let req = Request { method: "GET", path: "/content/vid%C3%A9o/seg%200.ts", origin: Some("https://x.test"), ..Request::default() };
-    match s.handle(&req, NOW) {
-        Outcome::ReadObject(read) => {
-            assert_eq!(read.key, "content/vidéo/seg 0.ts");
-            assert_eq!(read.cache_control, "public, max-age=31536000, immutable");
-            assert!(!read.head);
-            assert!(read.cors_headers.contains(&("access-control-expose-headers", "Content-Length, Content-Range, ETag".to_owned())));
-        }
-        other => panic!("{other:?}"),
-    }
+    let req = Request { method: "GET", path: "/content/vid%C3%A9o/seg%200.ts", origin: Some("https://x.test"), range: Some("bytes=0-9"), ..Request::default() };
+    let Step::Done(Reply::ReadObject(read)) = s.step(&req, NOW, None) else { panic!("an object read") };
+    assert_eq!(read.key(), "content/vidéo/seg 0.ts");
+    let meta = ObjectMeta { size: 100, etag: "\"e\"".into(), uploaded: NOW, content_type: None };
+    let answer = read.answer(Some(&meta));
+    assert_eq!((answer.response.status, answer.response.route), (206, "object"));
+    assert_eq!(answer.response.header("access-control-expose-headers"), Some("Content-Length, Content-Range, ETag"));
+    assert_eq!(answer.response.header("access-control-allow-origin"), Some("https://x.test"));
+    assert_eq!(answer.response.header("cache-control"), Some("public, max-age=31536000, immutable"));
     let playlist = Request { method: "HEAD", path: "/content/a/index.m3u8", ..Request::default() };
-    assert!(matches!(s.handle(&playlist, NOW), Outcome::ReadObject(ObjectRead { cache_control: "no-cache", head: true, .. })));
+    let Step::Done(Reply::ReadObject(read)) = s.step(&playlist, NOW, None) else { panic!("an object read") };
+    let answer = read.answer(Some(&meta));
+    assert_eq!((answer.response.status, answer.body, answer.response.header("cache-control")), (200, None, Some("no-cache")));
     let outside = Request { method: "GET", path: "/private/a.ts", ..Request::default() };
     assert_eq!(respond(&s, &outside).status, 404);
     let traversal = Request { method: "GET", path: "/content/%2E%2E/a.ts", ..Request::default() };
@@ -317,10 +329,22 @@ fn object_reads_when_enabled() {
 }
 
 #[test]
-fn cache_control_by_extension() {
-    for (k, cc) in [("a.ts", "public, max-age=31536000, immutable"), ("a.M4S", "public, max-age=31536000, immutable"), ("a.mp4", "public, max-age=31536000, immutable"), ("a.aac", "public, max-age=31536000, immutable"), ("a.m3u8", "no-cache"), ("a", "no-cache")] {
-        assert_eq!(cache_control_for(k), cc, "{k}");
-    }
+fn a_platform_without_an_object_store_never_gets_a_read() {
+    let vars = [("SERVE_OBJECTS", "true"), ("AUTH_JWT_SECRET", SECRET_B64)];
+    let s = Service::new(Config::from_pairs(vars), ObjectStore::Absent);
+    let r = respond(&s, &Request { method: "GET", path: "/content/a.ts", ..Request::default() });
+    assert_eq!((r.status, r.error_code), (404, Some("not_found")));
+    assert!(s.startup_warnings().iter().any(|w| w.contains("SERVE_OBJECTS")));
+    assert!(Service::new(Config::from_pairs(vars), ObjectStore::Present).startup_warnings().is_empty());
+}
+
+#[test]
+fn head_answers_carry_no_body() {
+    let s = service(&[]);
+    let get = respond(&s, &Request { method: "GET", path: "/health", ..Request::default() });
+    let head = respond(&s, &Request { method: "HEAD", path: "/health", ..Request::default() });
+    assert!(!get.body.is_empty());
+    assert_eq!((head.status, head.body.as_str(), head.headers), (200, "", get.headers));
 }
 
 proptest! {
@@ -341,10 +365,12 @@ proptest! {
         let structured = json!({"key": key, "contentType": content_type}).to_string();
         let body: &[u8] = if use_structured { structured.as_bytes() } else { &body };
         let auth = bearer();
-        let req = Request { method, path, origin: None, authorization: authed.then_some(auth.as_str()), content_type: Some("application/json"), body };
-        if let Outcome::Respond(r) = s.handle(&req, NOW) {
+        let req = Request { method, path, authorization: authed.then_some(auth.as_str()), content_type: Some("application/json"), body, ..Request::default() };
+        if let Step::Done(Reply::Response(r)) = s.step(&req, NOW, None) {
             prop_assert!(!r.body.contains(AWS_SECRET) && !r.body.contains(SECRET_B64));
-            if r.status != 200 {
+            if method == "HEAD" {
+                prop_assert!(r.body.is_empty(), "a HEAD answer has no body");
+            } else if r.status != 200 {
                 prop_assert!(!r.body.contains("X-Amz-") && !r.body.contains("amazonaws.com"), "{}", r.body);
                 if r.status != 204 {
                     let v: Value = serde_json::from_str(&r.body).unwrap();
@@ -360,59 +386,97 @@ proptest! {
     }
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn respond_fetches_at_most_once_and_never_asks_the_adapter_again() {
-    use jwt_simple::prelude::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair};
-    use std::cell::Cell;
-    let s = service(&[("AUTH_JWKS_URL", "https://idp.test/jwks.json")]);
-    let es = ES256KeyPair::generate().with_key_id("k");
-    let token = format!("Bearer {}", es.sign(crate::auth::tests::claims(json!({}), NOW.0, Some(NOW.0 + 60))).unwrap());
-    let req = post("/presign", ONE, Some(&token));
-    let (calls, verifies) = (Cell::new(0), Cell::new(0));
-    let verify = |c: SignatureCheck| {
-        verifies.set(verifies.get() + 1);
-        std::future::ready(crate::auth::tests::oracle_verify(&c))
-    };
-    let down = s.respond_verifying(&req, || NOW, |_url| { calls.set(calls.get() + 1); async { None } }, verify).await;
-    assert!(matches!(&down, Answer::Respond(r) if r.status == 503), "{down:?}");
-    assert_eq!(calls.get(), 1);
-
-    let point = es.public_key().public_key().to_bytes_uncompressed();
-    let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
-    let set = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k", "x": b64(&point[1..33]), "y": b64(&point[33..65])}]}).to_string();
-    let later = UnixTime(NOW.0 + 5);
-    let up = s.respond_verifying(&req, || later, |url| { assert_eq!(url, "https://idp.test/jwks.json"); calls.set(calls.get() + 1); async move { Some(set.into_bytes()) } }, verify).await;
-    assert!(matches!(&up, Answer::Respond(r) if r.status == 200), "{up:?}");
-    assert_eq!(calls.get(), 2);
-    let cached = s.respond_verifying(&req, || later, |_| async { panic!("keys are cached") }, verify).await;
-    assert!(matches!(&cached, Answer::Respond(r) if r.status == 200));
-    // Rust verifies with `native-crypto`; without it the adapter is asked once per request.
-    assert_eq!(verifies.get(), if cfg!(feature = "native-crypto") { 0 } else { 2 });
+/// A platform for the driver tests: a fixed clock, a scripted JWKS server, jwt-simple as the
+/// signature verifier; it counts what it is asked.
+struct TestPlatform<'a> {
+    now: UnixTime,
+    jwks: Option<&'a str>,
+    fetches: std::cell::Cell<u32>,
+    verifies: std::cell::Cell<u32>,
+    verdict: fn(&SignatureCheck) -> bool,
 }
 
-/// Without `native-crypto`: the adapter's verdict decides, and only for the check it answered.
-#[cfg(not(feature = "native-crypto"))]
+impl<'a> TestPlatform<'a> {
+    fn new(now: UnixTime, jwks: Option<&'a str>) -> TestPlatform<'a> {
+        TestPlatform { now, jwks, fetches: 0.into(), verifies: 0.into(), verdict: oracle_verify }
+    }
+}
+
+impl Platform for TestPlatform<'_> {
+    const OBJECT_STORE: ObjectStore = ObjectStore::Present;
+
+    fn now(&self) -> UnixTime {
+        self.now
+    }
+
+    async fn fetch(&self, request: &FetchRequest) -> Result<Vec<u8>, FetchError> {
+        assert_eq!(request.url, "https://idp.test/jwks.json");
+        self.fetches.set(self.fetches.get() + 1);
+        self.jwks.map(|j| j.as_bytes().to_vec()).ok_or(FetchError::Connection)
+    }
+
+    async fn verify(&self, check: &SignatureCheck) -> bool {
+        self.verifies.set(self.verifies.get() + 1);
+        (self.verdict)(check)
+    }
+}
+
+fn ok_response(reply: &Reply) -> &Response {
+    match reply {
+        Reply::Response(r) => r,
+        other => panic!("expected a response, got {other:?}"),
+    }
+}
+
 #[tokio::test(flavor = "current_thread")]
-async fn adapter_verdicts_count_only_for_their_own_check() {
+async fn respond_fetches_at_most_once_and_never_asks_the_platform_again() {
     use jwt_simple::prelude::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair};
     let s = service(&[("AUTH_JWKS_URL", "https://idp.test/jwks.json")]);
     let es = ES256KeyPair::generate().with_key_id("k");
-    let point = es.public_key().public_key().to_bytes_uncompressed();
+    let token = format!("Bearer {}", es.sign(claims(json!({}), NOW.0, Some(NOW.0 + 60))).unwrap());
+    let req = post("/presign", ONE, Some(&token));
+    let down = TestPlatform::new(NOW, None);
+    let r = s.respond(&req, &down).await;
+    let r = ok_response(&r);
+    assert_eq!((r.status, r.jwks_fetch), (503, Some(FetchError::Connection)));
+    assert_eq!(down.fetches.get(), 1);
+
+    let set = json!({"keys": [crate::fixtures::jwk::ec("k", &es.public_key().public_key().to_bytes_uncompressed(), None)]}).to_string();
+    let up = TestPlatform::new(UnixTime(NOW.0 + 5), Some(&set));
+    let r = s.respond(&req, &up).await;
+    assert_eq!((ok_response(&r).status, ok_response(&r).jwks_fetch), (200, None));
+    assert_eq!(up.fetches.get(), 1);
+    let cached = TestPlatform::new(UnixTime(NOW.0 + 5), None);
+    assert_eq!(ok_response(&s.respond(&req, &cached).await).status, 200);
+    assert_eq!(cached.fetches.get(), 0, "keys are cached");
+    // Rust verifies with `native-crypto`; without it the platform is asked once per request.
+    let asked = up.verifies.get() + cached.verifies.get();
+    assert_eq!(asked, if cfg!(feature = "native-crypto") { 0 } else { 2 });
+}
+
+/// Without `native-crypto`: the platform's verdict decides, and only for the check it answered.
+#[cfg(not(feature = "native-crypto"))]
+#[tokio::test(flavor = "current_thread")]
+async fn platform_verdicts_count_only_for_their_own_check() {
+    use jwt_simple::prelude::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair};
+    let s = service(&[("AUTH_JWKS_URL", "https://idp.test/jwks.json")]);
+    let es = ES256KeyPair::generate().with_key_id("k");
     let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
-    let set = json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k", "x": b64(&point[1..33]), "y": b64(&point[33..65])}]}).to_string();
-    s.record_jwks_fetch(NOW, Some(set.as_bytes()));
-    let sign = |exp| format!("Bearer {}", es.sign(crate::auth::tests::claims(json!({}), NOW.0, Some(exp))).unwrap());
+    let set = json!({"keys": [crate::fixtures::jwk::ec("k", &es.public_key().public_key().to_bytes_uncompressed(), None)]}).to_string();
+    s.record_fetch(NOW, Ok(set.as_bytes()));
+    let sign = |exp| format!("Bearer {}", es.sign(claims(json!({}), NOW.0, Some(exp))).unwrap());
     let (a, b) = (sign(NOW.0 + 60), sign(NOW.0 + 61));
     let (req_a, req_b) = (post("/presign", ONE, Some(&a)), post("/presign", ONE, Some(&b)));
-    let Outcome::VerifySignature(check_a) = s.handle(&req_a, NOW) else { panic!("the adapter verifies") };
-    assert_eq!(check_a.alg, crate::jwt::Alg::ES256);
+    let Step::Verify(check_a) = s.step(&req_a, NOW, None) else { panic!("the platform verifies") };
+    assert_eq!(check_a.alg, crate::auth::Alg::ES256);
     assert_eq!(format!("Bearer {}.{}", check_a.signing_input, b64(&check_a.signature)), a);
     let yes_a = Verdict { check: check_a.clone(), valid: true };
-    assert!(matches!(s.handle_with(&req_a, NOW, Some(&yes_a)), Outcome::Respond(r) if r.status == 200));
-    assert!(matches!(s.handle_with(&req_b, NOW, Some(&yes_a)), Outcome::VerifySignature(c) if c != check_a), "a verdict for another token");
+    assert!(matches!(s.step(&req_a, NOW, Some(&yes_a)), Step::Done(Reply::Response(r)) if r.status == 200));
+    assert!(matches!(s.step(&req_b, NOW, Some(&yes_a)), Step::Verify(c) if c != check_a), "a verdict for another token");
     let no_a = Verdict { check: check_a, valid: false };
-    let Outcome::Respond(r) = s.handle_with(&req_a, NOW, Some(&no_a)) else { panic!() };
-    assert_eq!((r.status, json_of(&r)["message"].as_str()), (401, Some(crate::error::AuthFailure::BadSignature.message())));
-    let lying = s.respond_verifying(&req_b, || NOW, |_| async { None }, |_| async { false }).await;
-    assert!(matches!(&lying, Answer::Respond(r) if r.status == 401));
+    let Step::Done(Reply::Response(r)) = s.step(&req_a, NOW, Some(&no_a)) else { panic!() };
+    assert_eq!((r.status, json_of(&r)["message"].as_str()), (401, Some(AuthFailure::BadSignature.message())));
+    let lying = TestPlatform { verdict: |_| false, ..TestPlatform::new(NOW, None) };
+    let r = s.respond(&req_b, &lying).await;
+    assert_eq!(ok_response(&r).status, 401);
 }

@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{KeyInit, Mac};
 
-use crate::jwt::Alg;
+use crate::auth::jwt::Alg;
 
 type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
@@ -38,11 +38,20 @@ const RSA_BITS: std::ops::RangeInclusive<usize> = 2048..=4096;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicKey {
     /// Big-endian modulus and exponent, without leading zero bytes.
-    Rsa { n: Vec<u8>, e: Vec<u8> },
+    Rsa {
+        n: Vec<u8>,
+        e: Vec<u8>,
+    },
     /// Affine coordinates, 32 bytes each.
-    P256 { x: Vec<u8>, y: Vec<u8> },
+    P256 {
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
     /// Affine coordinates, 48 bytes each.
-    P384 { x: Vec<u8>, y: Vec<u8> },
+    P384 {
+        x: Vec<u8>,
+        y: Vec<u8>,
+    },
     Ed25519([u8; 32]),
 }
 
@@ -120,7 +129,7 @@ mod native {
     use ring::signature::{self as sig, RsaPublicKeyComponents, UnparsedPublicKey, VerificationAlgorithm};
 
     use super::PublicKey;
-    use crate::jwt::Alg;
+    use crate::auth::jwt::Alg;
 
     fn ec(alg: &'static dyn VerificationAlgorithm, x: &[u8], y: &[u8], input: &[u8], signature: &[u8]) -> bool {
         let mut point = [0u8; 97];

@@ -1,5 +1,6 @@
 //! The JWKS cache as a state machine: it decides when the adapter must fetch `AUTH_JWKS_URL`
-//! and which fetched keys are still trusted. The adapters only perform the fetch it asks for.
+//! and which fetched keys are still trusted. The adapters only perform the fetch it asks for,
+//! under the limits of [`fetch_request`].
 //!
 //! Rules:
 //! - keys are trusted for `AUTH_JWKS_CACHE_SECONDS` after the fetch that brought them;
@@ -10,18 +11,31 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use std::time::Duration;
+
 use serde::Deserialize;
 
+use crate::auth::jws::PublicKey;
+use crate::auth::jwt::Alg;
 use crate::clock::UnixTime;
-use crate::jwt::Alg;
-use crate::signature::PublicKey;
+use crate::fetch::FetchRequest;
 
 /// A `kid` we do not know causes at most one refetch per this many seconds.
 pub const UNKNOWN_KID_REFETCH: u64 = 30;
 /// After a failed fetch, wait this long before the next attempt.
 pub const RETRY_AFTER_FAILURE: u64 = 5;
-/// The most JWKS bytes an adapter should read.
-pub const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// The most JWKS bytes an adapter may read.
+const MAX_JWKS_BYTES: usize = 256 * 1024;
+/// The whole JWKS fetch, redirects and body included. The core answers 503 rather than wait.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+/// Redirects an identity provider may send before the key set.
+const MAX_REDIRECTS: u8 = 3;
+
+/// The GET of `AUTH_JWKS_URL` with the limits of the contract: 3 s in all, 256 KiB, at most 3
+/// redirects and only to `https://`.
+pub(crate) fn fetch_request(url: &str) -> FetchRequest {
+    FetchRequest { url: url.to_owned(), timeout: FETCH_TIMEOUT, max_bytes: MAX_JWKS_BYTES, max_redirects: MAX_REDIRECTS, https_only_redirects: true }
+}
 
 pub(crate) struct Jwk {
     pub kid: Option<String>,
@@ -76,12 +90,7 @@ fn parse_jwk(raw: RawJwk) -> Option<Jwk> {
 /// not a JWKS at all is an error, so that garbage does not replace good cached keys.
 pub(crate) fn parse_jwks(body: &[u8]) -> Result<Vec<Jwk>, ()> {
     let set: RawSet = serde_json::from_slice(body).map_err(|_| ())?;
-    Ok(set
-        .keys
-        .into_iter()
-        .filter_map(|v| serde_json::from_value::<RawJwk>(v).ok())
-        .filter_map(parse_jwk)
-        .collect())
+    Ok(set.keys.into_iter().filter_map(|v| serde_json::from_value::<RawJwk>(v).ok()).filter_map(parse_jwk).collect())
 }
 
 /// What the cache says about a token's key.

@@ -3,7 +3,7 @@
 //! Why not a JWT library: the checks must stay in the core while the signature arithmetic may
 //! happen elsewhere (the Worker verifies RSA, ECDSA and Ed25519 with WebCrypto, which keeps the
 //! bignum and curve code out of its wasm). So reading a token, checking its claims and verifying
-//! its signature are three separate steps here; [`crate::signature`] does the third.
+//! its signature are three separate steps here; [`super::jws`] does the third.
 //!
 //! The rules follow what `jwt-simple` (the library used before) enforced, which the tests pin
 //! down with tokens it signs: `typ` must be JWT-ish, any `crit` header is refused, `exp` is
@@ -19,8 +19,8 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::auth::AuthFailure;
 use crate::clock::UnixTime;
-use crate::error::AuthFailure;
 
 /// The signing algorithms the service knows (RFC 7518 names; EdDSA is Ed25519, RFC 8037).
 /// HS256 is accepted with `AUTH_JWT_SECRET` only; the others with `AUTH_JWKS_URL` only.

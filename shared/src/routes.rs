@@ -1,0 +1,155 @@
+//! Routing: which route a request is for, the CORS headers that apply, and the answers of the
+//! routes that need nothing but the configuration (preflight, `/health`, object reads). The
+//! presign routes are in [`crate::presign`].
+
+use crate::api::HealthBody;
+use crate::auth::{AuthOutcome, JwksCache, Verdict};
+use crate::clock::UnixTime;
+use crate::config::{Config, ConfigError};
+use crate::cors::{self, CorsPolicy, OriginDecision};
+use crate::error::ApiError;
+use crate::http::{Request, Responder, Response};
+use crate::object_key::validate_key;
+use crate::object_read::ObjectRead;
+use crate::service::{ObjectStore, Reply, Step};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Route {
+    Presign,
+    Batch,
+    Health,
+    Other,
+}
+
+impl Route {
+    fn of(path: &str) -> Route {
+        match path {
+            "/presign" => Route::Presign,
+            "/presign/batch" => Route::Batch,
+            "/health" => Route::Health,
+            _ => Route::Other,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Route::Presign => "/presign",
+            Route::Batch => "/presign/batch",
+            Route::Health => "/health",
+            Route::Other => "other",
+        }
+    }
+}
+
+/// CORS headers for a decision (none when CORS is off or the origin was refused).
+fn cors_headers(decision: OriginDecision<'_>) -> Vec<(&'static str, String)> {
+    match decision {
+        OriginDecision::Allowed(origin) => vec![("access-control-allow-origin", origin.to_owned()), ("vary", "Origin".to_owned())],
+        OriginDecision::NotCors { vary: true } => vec![("vary", "Origin".to_owned())],
+        OriginDecision::NotCors { vary: false } | OriginDecision::Denied => Vec::new(),
+    }
+}
+
+/// The responder for `req`: its route's name and the CORS headers its origin gets.
+pub(crate) fn responder(cx: &Context<'_>, req: &Request<'_>) -> Responder {
+    Responder { route: Route::of(req.path).name(), cors: cors_headers(cx.cors().decide(req.origin)) }
+}
+
+/// What the routes see of the service.
+pub(crate) struct Context<'a> {
+    pub config: &'a Result<Config, ConfigError>,
+    pub jwks: &'a JwksCache,
+    pub objects: ObjectStore,
+}
+
+impl Context<'_> {
+    fn cors(&self) -> &CorsPolicy {
+        self.config.as_ref().map_or(&CorsPolicy::Off, |c| &c.cors)
+    }
+}
+
+/// One step of answering `req` at `now`.
+pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, verdict: Option<&Verdict>) -> Step {
+    let decision = cx.cors().decide(req.origin);
+    let reply = Responder { route: Route::of(req.path).name(), cors: cors_headers(decision) };
+    let done = |r: Response| Step::Done(Reply::Response(r));
+    if decision == OriginDecision::Denied {
+        return done(reply.error(&ApiError::OriginNotAllowed, None));
+    }
+    if req.method == "OPTIONS" {
+        return done(preflight(&reply, decision));
+    }
+    let route = Route::of(req.path);
+    let config = match (cx.config, route) {
+        (Err(e), Route::Health) => return done(misconfigured(&reply, e)),
+        (Err(e), _) => return done(reply.error(&ApiError::ConfigInvalid(e.clone()), None)),
+        (Ok(c), _) => c,
+    };
+    match (route, req.method) {
+        (Route::Health, "GET" | "HEAD") => {
+            let body = serde_json::to_string(&HealthBody { status: "ok", error: None, message: None }).unwrap_or_default();
+            done(reply.json(200, body, None))
+        }
+        (Route::Health, _) => done(reply.error(&ApiError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }, None)),
+        (Route::Presign | Route::Batch, "POST") => {
+            let Some(settings) = &config.presign else {
+                return done(reply.error(&ApiError::PresignDisabled, None));
+            };
+            let caller = match config.auth.authenticate(req.authorization, now, cx.jwks, verdict) {
+                AuthOutcome::Allowed(caller) => caller,
+                AuthOutcome::Denied(f) => return done(reply.error(&ApiError::Unauthorized(f), None)),
+                AuthOutcome::Unavailable => return done(reply.error(&ApiError::AuthUnavailable, None)),
+                AuthOutcome::FetchJwks => return Step::Fetch(config.auth.jwks_fetch().expect("only a JWKS verifier fetches")),
+                AuthOutcome::VerifySignature(check) => return Step::Verify(check),
+            };
+            done(crate::presign::answer(config, settings, &caller, route == Route::Batch, req, now, &reply))
+        }
+        (Route::Presign | Route::Batch, _) => done(reply.error(&ApiError::MethodNotAllowed { allow: "POST, OPTIONS" }, None)),
+        (Route::Other, "GET" | "HEAD") if config.serve_objects && cx.objects == ObjectStore::Present => object_read(config, req, reply),
+        (Route::Other, _) => done(reply.error(&ApiError::NotFound, None)),
+    }
+}
+
+fn preflight(reply: &Responder, decision: OriginDecision<'_>) -> Response {
+    let mut headers = Vec::new();
+    if matches!(decision, OriginDecision::Allowed(_)) {
+        headers.push(("access-control-allow-methods", cors::ALLOW_METHODS.to_owned()));
+        headers.push(("access-control-allow-headers", cors::ALLOW_HEADERS.to_owned()));
+        headers.push(("access-control-max-age", cors::MAX_AGE.to_owned()));
+    }
+    // The CORS headers first, as before the split: the preflight's own come after them.
+    let mut resp = reply.with_headers(204, Vec::new(), String::new(), None);
+    resp.headers.extend(headers);
+    resp
+}
+
+fn misconfigured(reply: &Responder, e: &ConfigError) -> Response {
+    let message = e.to_string();
+    let body = serde_json::to_string(&HealthBody { status: "misconfigured", error: Some("config_invalid"), message: Some(&message) }).unwrap_or_default();
+    reply.json(503, body, Some("config_invalid"))
+}
+
+/// `GET`/`HEAD /<key>` under the allowed prefixes, on a platform with an object store.
+fn object_read(config: &Config, req: &Request<'_>, reply: Responder) -> Step {
+    let done = |r: Response| Step::Done(Reply::Response(r));
+    let raw = req.path.strip_prefix('/').unwrap_or(req.path);
+    let key = match percent_encoding::percent_decode_str(raw).decode_utf8() {
+        Ok(k) if !k.is_empty() => k.into_owned(),
+        _ => return done(reply.error(&ApiError::NotFound, None)),
+    };
+    if let Err(e) = validate_key(&key) {
+        return done(reply.error(&ApiError::InvalidKey(e), None));
+    }
+    // Outside the prefixes is "nothing here" (404), not "forbidden": it reveals nothing.
+    if !config.allowed_prefixes.allows(&key) {
+        return done(reply.error(&ApiError::NotFound, None));
+    }
+    let mut responder = Responder { route: "object", cors: reply.cors };
+    if responder.cors.iter().any(|(n, _)| *n == "access-control-allow-origin") {
+        responder.cors.push(("access-control-expose-headers", cors::EXPOSE_HEADERS_OBJECTS.to_owned()));
+    }
+    Step::Done(Reply::ReadObject(ObjectRead::new(key, req.method == "HEAD", req.range, req.if_none_match, responder)))
+}
+
+#[cfg(test)]
+mod tests;
