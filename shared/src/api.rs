@@ -5,8 +5,10 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
+use crate::operation::Signed;
 
-/// `POST /presign` body. Unknown fields are ignored; duplicate fields are refused.
+/// `POST /presign` body, and each file of a batch. Unknown fields are ignored; duplicate
+/// fields are refused.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FileRequest<'a> {
@@ -14,6 +16,13 @@ pub struct FileRequest<'a> {
     pub key: Cow<'a, str>,
     #[serde(borrow)]
     pub content_type: Cow<'a, str>,
+    /// Any JSON number here; whether it is an integer within the limits is checked later, so
+    /// that a bad value gets `invalid_length` rather than `invalid_json`.
+    pub content_length: Option<serde_json::Number>,
+    #[serde(borrow)]
+    pub content_md5: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub checksum_sha256: Option<Cow<'a, str>>,
 }
 
 /// `POST /presign/batch` body.
@@ -23,16 +32,77 @@ pub struct BatchRequest<'a> {
     pub files: Vec<FileRequest<'a>>,
 }
 
-/// The headers an upload must send, exactly as signed.
-#[derive(Debug, Serialize, PartialEq, Eq)]
-pub struct UploadHeaders<'a> {
-    #[serde(rename = "content-type")]
-    pub content_type: &'a str,
-    #[serde(rename = "if-none-match", skip_serializing_if = "Option::is_none")]
-    pub if_none_match: Option<&'static str>,
+/// `POST /presign/request` body: what Uppy 6's `signRequest` passes, plus the byte fields.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignRequest<'a> {
+    #[serde(borrow)]
+    pub method: Cow<'a, str>,
+    #[serde(borrow)]
+    pub key: Cow<'a, str>,
+    #[serde(borrow)]
+    pub upload_id: Option<Cow<'a, str>>,
+    pub part_number: Option<serde_json::Number>,
+    #[serde(borrow)]
+    pub content_type: Option<Cow<'a, str>>,
+    pub content_length: Option<serde_json::Number>,
+    #[serde(borrow)]
+    pub content_md5: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pub checksum_sha256: Option<Cow<'a, str>>,
 }
 
-/// One presigned upload, the `/presign` response.
+/// `POST /presign/parts` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartsRequest<'a> {
+    #[serde(borrow)]
+    pub key: Cow<'a, str>,
+    #[serde(borrow)]
+    pub upload_id: Cow<'a, str>,
+    pub content_length: Option<serde_json::Number>,
+    #[serde(borrow)]
+    pub parts: Vec<PartItem<'a>>,
+}
+
+/// One part of `POST /presign/parts`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartItem<'a> {
+    pub part_number: serde_json::Number,
+    #[serde(borrow)]
+    pub content_md5: Option<Cow<'a, str>>,
+}
+
+/// The headers an upload must send, exactly as signed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UploadHeaders<'a>(pub Signed<'a>);
+
+impl Serialize for UploadHeaders<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let h = &self.0;
+        let mut map = s.serialize_map(None)?;
+        if let Some(v) = h.content_type {
+            map.serialize_entry("content-type", v)?;
+        }
+        if let Some(v) = h.content_length {
+            map.serialize_entry("content-length", &v.to_string())?;
+        }
+        if let Some(v) = h.content_md5 {
+            map.serialize_entry("content-md5", v)?;
+        }
+        if let Some(v) = h.checksum_sha256 {
+            map.serialize_entry("x-amz-checksum-sha256", v)?;
+        }
+        if let Some(v) = h.if_none_match {
+            map.serialize_entry("if-none-match", v)?;
+        }
+        map.end()
+    }
+}
+
+/// One presigned request: the `/presign` response, and each item of the other routes.
 #[derive(Debug, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct SignedUpload<'a> {
@@ -41,11 +111,22 @@ pub struct SignedUpload<'a> {
     pub headers: UploadHeaders<'a>,
     pub expires_at: String,
     pub key: &'a str,
+    /// `/presign/request` and `/presign/parts` name the operation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub operation: Option<&'static str>,
+    /// `/presign/parts` names each part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub part_number: Option<u16>,
 }
 
 #[derive(Serialize)]
 pub struct BatchResponse<'a> {
     pub uploads: Vec<SignedUpload<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct PartsResponse<'a> {
+    pub parts: Vec<SignedUpload<'a>>,
 }
 
 #[derive(Serialize)]
@@ -66,7 +147,8 @@ pub struct HealthBody<'a> {
 }
 
 /// Field names we may name in an error message (never anything from the body itself).
-const FIELDS: &[&str] = &["contentType", "files", "key"];
+const FIELDS: &[&str] =
+    &["contentType", "files", "key", "method", "uploadId", "partNumber", "contentLength", "contentMd5", "checksumSha256", "parts"];
 
 /// Turns a body parse failure into an `invalid_json` error whose message never quotes input.
 pub fn json_error(err: &serde_json::Error) -> ApiError {
@@ -76,7 +158,9 @@ pub fn json_error(err: &serde_json::Error) -> ApiError {
     let message: Cow<'static, str> = match (err.classify(), field) {
         (Category::Data, Some(f)) if text.starts_with("missing field") => format!("The field `{f}` is required.").into(),
         (Category::Data, Some(f)) if text.starts_with("duplicate field") => format!("The field `{f}` appears more than once.").into(),
-        (Category::Data, _) => "The body must be an object whose `key` and `contentType` are strings (for a batch: `files`, a list of such objects).".into(),
+        (Category::Data, _) => {
+            "The body must be a JSON object whose fields have the types this route takes (strings for `key`, `contentType`, `method`, `uploadId`, checksums; numbers for `contentLength`, `partNumber`; lists for `files`, `parts`).".into()
+        }
         _ => "The request body is not valid JSON.".into(),
     };
     ApiError::InvalidJson(message)
@@ -97,7 +181,7 @@ mod tests {
         assert_eq!(msg(r#"{"key":"a","key":"b","contentType":"x/y"}"#), "The field `key` appears more than once.");
         let m = msg(r#"{"key":"https://evil.example/secret","contentType":5}"#);
         assert!(!m.contains("evil"), "{m}");
-        assert!(m.contains("strings"));
+        assert!(m.contains("strings for `key`, `contentType`"), "{m}");
         assert_eq!(msg("{not json"), "The request body is not valid JSON.");
         assert_eq!(msg(""), "The request body is not valid JSON.");
     }

@@ -33,6 +33,10 @@ pub const VARIABLES: &[&str] = &[
     "PRESIGN_ALLOWED_CONTENT_TYPES",
     "PRESIGN_SINGLE_USE",
     "PRESIGN_MAX_BATCH",
+    "PRESIGN_MAX_BYTES",
+    "PRESIGN_PART_BYTES",
+    "PRESIGN_REQUIRE_CHECKSUM",
+    "PRESIGN_ALLOW_DELETE",
     "AUTH_JWT_SECRET",
     "AUTH_JWKS_URL",
     "AUTH_JWT_ISSUER",
@@ -75,7 +79,23 @@ pub struct PresignSettings {
     pub allowed_content_types: Option<AllowedContentTypes>,
     pub single_use: bool,
     pub max_batch: usize,
+    /// `PRESIGN_MAX_BYTES`: the largest object a caller may create; when set, every request
+    /// that creates bytes must declare its size.
+    pub max_bytes: Option<u64>,
+    /// `PRESIGN_PART_BYTES`: the smallest part of the part plan.
+    pub part_bytes: u64,
+    /// `PRESIGN_REQUIRE_CHECKSUM`.
+    pub require_checksum: bool,
+    /// `PRESIGN_ALLOW_DELETE`: DeleteObject may be signed.
+    pub allow_delete: bool,
 }
+
+/// 5 MiB: S3's smallest part (but the last), and the default part size.
+pub const MIN_PART_BYTES: u64 = 5 * 1024 * 1024;
+/// 5 GiB: S3's largest single PUT and largest part.
+pub const MAX_PUT_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+/// 5 TiB: S3's largest object.
+pub const MAX_OBJECT_BYTES: u64 = 5 * 1024 * 1024 * 1024 * 1024;
 
 /// The validated configuration.
 pub struct Config {
@@ -221,6 +241,13 @@ impl Config {
             allowed_content_types,
             single_use: vars.bool("PRESIGN_SINGLE_USE", false)?,
             max_batch: vars.number("PRESIGN_MAX_BATCH", 100, 1, 1_000)? as usize,
+            max_bytes: match vars.get("PRESIGN_MAX_BYTES") {
+                None => None,
+                Some(_) => Some(vars.number("PRESIGN_MAX_BYTES", 0, 0, MAX_OBJECT_BYTES)?),
+            },
+            part_bytes: vars.number("PRESIGN_PART_BYTES", MIN_PART_BYTES, MIN_PART_BYTES, MAX_PUT_BYTES)?,
+            require_checksum: vars.bool("PRESIGN_REQUIRE_CHECKSUM", false)?,
+            allow_delete: vars.bool("PRESIGN_ALLOW_DELETE", false)?,
         })
     }
 

@@ -30,14 +30,49 @@ pub enum ApiError {
     ConfigInvalid(ConfigError),
     Internal,
     AuthUnavailable,
+    /// `/presign/request`: method, `uploadId` and `partNumber` name no operation it signs.
+    InvalidOperation,
+    InvalidUploadId,
+    /// `partNumber` out of 1..=10000 (`None`), or beyond the part plan's count.
+    InvalidPart { plan: Option<(u32, u64)> },
+    /// `contentLength` not an integer from `min` to `max`.
+    InvalidLength { min: u64, max: u64 },
+    InvalidChecksum(ChecksumProblem),
+    LengthRequired,
+    /// `PRESIGN_REQUIRE_CHECKSUM`; `part` when a part lacks its `contentMd5`.
+    ChecksumRequired { part: bool },
+    TooLarge { max: u64 },
+    OperationNotAllowed,
+}
+
+/// What is wrong with a checksum field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChecksumProblem {
+    Md5,
+    Sha256,
+    /// `checksumSha256` on UploadPart: parts are verified with `contentMd5`.
+    Sha256OnPart,
 }
 
 impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::InvalidJson(_) | ApiError::InvalidKey(_) | ApiError::InvalidContentType(_) => 400,
+            ApiError::InvalidJson(_)
+            | ApiError::InvalidKey(_)
+            | ApiError::InvalidContentType(_)
+            | ApiError::InvalidOperation
+            | ApiError::InvalidUploadId
+            | ApiError::InvalidPart { .. }
+            | ApiError::InvalidLength { .. }
+            | ApiError::InvalidChecksum(_)
+            | ApiError::LengthRequired
+            | ApiError::ChecksumRequired { .. } => 400,
             ApiError::Unauthorized(_) => 401,
-            ApiError::PrefixNotAllowed | ApiError::ContentTypeNotAllowed | ApiError::OriginNotAllowed => 403,
+            ApiError::PrefixNotAllowed
+            | ApiError::ContentTypeNotAllowed
+            | ApiError::OriginNotAllowed
+            | ApiError::TooLarge { .. }
+            | ApiError::OperationNotAllowed => 403,
             ApiError::NotFound | ApiError::PresignDisabled => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::PayloadTooLarge { .. } => 413,
@@ -64,6 +99,15 @@ impl ApiError {
             ApiError::ConfigInvalid(_) => "config_invalid",
             ApiError::Internal => "internal",
             ApiError::AuthUnavailable => "auth_unavailable",
+            ApiError::InvalidOperation => "invalid_operation",
+            ApiError::InvalidUploadId => "invalid_upload_id",
+            ApiError::InvalidPart { .. } => "invalid_part",
+            ApiError::InvalidLength { .. } => "invalid_length",
+            ApiError::InvalidChecksum(_) => "invalid_checksum",
+            ApiError::LengthRequired => "length_required",
+            ApiError::ChecksumRequired { .. } => "checksum_required",
+            ApiError::TooLarge { .. } => "too_large",
+            ApiError::OperationNotAllowed => "operation_not_allowed",
         }
     }
 
@@ -84,6 +128,25 @@ impl ApiError {
             ApiError::ConfigInvalid(e) => Cow::Owned(e.to_string()),
             ApiError::Internal => "Something unexpected went wrong; it has been logged.".into(),
             ApiError::AuthUnavailable => "The signing keys for tokens cannot be fetched right now; try again shortly.".into(),
+            ApiError::InvalidOperation => "The method, uploadId and partNumber name none of the operations this route signs: PutObject (PUT), CreateMultipartUpload (POST), UploadPart (PUT with uploadId and partNumber), ListParts (GET with uploadId), CompleteMultipartUpload (POST with uploadId), AbortMultipartUpload (DELETE with uploadId), DeleteObject (DELETE).".into(),
+            ApiError::InvalidUploadId => "The uploadId must be 1 to 1024 bytes of printable ASCII without spaces.".into(),
+            ApiError::InvalidPart { plan: None } => "The partNumber must be an integer from 1 to 10000.".into(),
+            ApiError::InvalidPart { plan: Some((count, size)) } => {
+                Cow::Owned(format!("The partNumber is beyond this object's part plan: {count} parts of {size} bytes (the last one smaller)."))
+            }
+            ApiError::InvalidLength { min, max } => Cow::Owned(format!("The contentLength must be an integer from {min} to {max}.")),
+            ApiError::InvalidChecksum(ChecksumProblem::Md5) => "The contentMd5 must be the base64 of a 16-byte MD5 digest.".into(),
+            ApiError::InvalidChecksum(ChecksumProblem::Sha256) => "The checksumSha256 must be the base64 of a 32-byte SHA-256 digest.".into(),
+            ApiError::InvalidChecksum(ChecksumProblem::Sha256OnPart) => {
+                "The checksumSha256 applies to single uploads (PutObject); a part is verified with contentMd5.".into()
+            }
+            ApiError::LengthRequired => "This deployment bounds object sizes (PRESIGN_MAX_BYTES): give contentLength, the size of the file in bytes.".into(),
+            ApiError::ChecksumRequired { part: false } => {
+                "This deployment requires a checksum (PRESIGN_REQUIRE_CHECKSUM): give contentMd5 or checksumSha256.".into()
+            }
+            ApiError::ChecksumRequired { part: true } => "This deployment requires a checksum (PRESIGN_REQUIRE_CHECKSUM): give contentMd5 for every part.".into(),
+            ApiError::TooLarge { max } => Cow::Owned(format!("The contentLength is above this deployment's limit of {max} bytes.")),
+            ApiError::OperationNotAllowed => "DeleteObject is not enabled on this deployment (PRESIGN_ALLOW_DELETE is not true).".into(),
         }
     }
 }

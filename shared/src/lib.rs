@@ -26,6 +26,8 @@ mod http;
 pub mod log;
 pub mod object_key;
 mod object_read;
+pub mod operation;
+mod part_plan;
 mod presign;
 mod routes;
 mod secret;

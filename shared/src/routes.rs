@@ -11,12 +11,15 @@ use crate::error::ApiError;
 use crate::http::{Request, Responder, Response};
 use crate::object_key::validate_key;
 use crate::object_read::ObjectRead;
+use crate::presign::Kind;
 use crate::service::{ObjectStore, Reply, Step};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Route {
     Presign,
     Batch,
+    Request,
+    Parts,
     Health,
     Other,
 }
@@ -26,8 +29,21 @@ impl Route {
         match path {
             "/presign" => Route::Presign,
             "/presign/batch" => Route::Batch,
+            "/presign/request" => Route::Request,
+            "/presign/parts" => Route::Parts,
             "/health" => Route::Health,
             _ => Route::Other,
+        }
+    }
+
+    /// The presign use case this route runs, if it is a presign route.
+    fn presign(self) -> Option<Kind> {
+        match self {
+            Route::Presign => Some(Kind::One),
+            Route::Batch => Some(Kind::Batch),
+            Route::Request => Some(Kind::Request),
+            Route::Parts => Some(Kind::Parts),
+            Route::Health | Route::Other => None,
         }
     }
 
@@ -35,6 +51,8 @@ impl Route {
         match self {
             Route::Presign => "/presign",
             Route::Batch => "/presign/batch",
+            Route::Request => "/presign/request",
+            Route::Parts => "/presign/parts",
             Route::Health => "/health",
             Route::Other => "other",
         }
@@ -85,28 +103,33 @@ pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, verdict
         (Err(e), _) => return done(reply.error(&ApiError::ConfigInvalid(e.clone()), None)),
         (Ok(c), _) => c,
     };
+    if let Some(kind) = route.presign() {
+        if req.method != "POST" {
+            return done(reply.error(&ApiError::MethodNotAllowed { allow: "POST, OPTIONS" }, None));
+        }
+        let Some(settings) = &config.presign else { return done(reply.error(&ApiError::PresignDisabled, None)) };
+        let caller = match config.auth.authenticate(req.authorization, now, cx.jwks, verdict) {
+            AuthOutcome::Allowed(caller) => caller,
+            AuthOutcome::Denied(f) => return done(reply.error(&ApiError::Unauthorized(f), None)),
+            AuthOutcome::FetchJwks => match config.auth.jwks_fetch() {
+                Some(fetch) => return Step::Fetch(fetch),
+                None => return done(reply.error(&ApiError::AuthUnavailable, None)),
+            },
+            AuthOutcome::Unavailable => return done(reply.error(&ApiError::AuthUnavailable, None)),
+            AuthOutcome::VerifySignature(check) => return Step::Verify(check),
+        };
+        return done(crate::presign::answer(config, settings, &caller, kind, req, now, &reply));
+    }
     match (route, req.method) {
         (Route::Health, "GET" | "HEAD") => {
             let body = serde_json::to_string(&HealthBody { status: "ok", error: None, message: None }).unwrap_or_default();
             done(reply.json(200, body, None))
         }
         (Route::Health, _) => done(reply.error(&ApiError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }, None)),
-        (Route::Presign | Route::Batch, "POST") => {
-            let Some(settings) = &config.presign else {
-                return done(reply.error(&ApiError::PresignDisabled, None));
-            };
-            let caller = match config.auth.authenticate(req.authorization, now, cx.jwks, verdict) {
-                AuthOutcome::Allowed(caller) => caller,
-                AuthOutcome::Denied(f) => return done(reply.error(&ApiError::Unauthorized(f), None)),
-                AuthOutcome::Unavailable => return done(reply.error(&ApiError::AuthUnavailable, None)),
-                AuthOutcome::FetchJwks => return Step::Fetch(config.auth.jwks_fetch().expect("only a JWKS verifier fetches")),
-                AuthOutcome::VerifySignature(check) => return Step::Verify(check),
-            };
-            done(crate::presign::answer(config, settings, &caller, route == Route::Batch, req, now, &reply))
-        }
-        (Route::Presign | Route::Batch, _) => done(reply.error(&ApiError::MethodNotAllowed { allow: "POST, OPTIONS" }, None)),
         (Route::Other, "GET" | "HEAD") if config.serve_objects && cx.objects == ObjectStore::Present => object_read(config, req, reply),
         (Route::Other, _) => done(reply.error(&ApiError::NotFound, None)),
+        // The presign routes answered above.
+        (_, _) => done(reply.error(&ApiError::NotFound, None)),
     }
 }
 

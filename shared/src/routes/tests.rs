@@ -480,3 +480,187 @@ async fn platform_verdicts_count_only_for_their_own_check() {
     let r = s.respond(&req_b, &lying).await;
     assert_eq!(ok_response(&r).status, 401);
 }
+
+// ---- multipart, signRequest and the byte fields ----
+
+const MIB: u64 = 1024 * 1024;
+
+fn sign(s: &Service, path: &str, body: &Value) -> (u16, Value) {
+    let auth = bearer();
+    let text = body.to_string();
+    let r = respond(s, &post(path, &text, Some(&auth)));
+    (r.status, json_of(&r))
+}
+
+fn query_of(url: &str) -> Vec<(String, String)> {
+    url.split_once('?').unwrap().1.split('&').map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).unwrap()).collect()
+}
+
+fn param<'a>(q: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    q.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn sign_request_covers_the_operation_table() {
+    let s = service(&[("PRESIGN_ALLOW_DELETE", "true")]);
+    let key = "content/v/big.mp4";
+    let cases = [
+        (json!({"method": "PUT", "key": key, "contentType": "video/mp4"}), "PutObject", "PUT", "content-type;host", None),
+        (json!({"method": "POST", "key": key, "contentType": "video/mp4"}), "CreateMultipartUpload", "POST", "content-type;host", Some(("uploads", ""))),
+        (json!({"method": "PUT", "key": key, "uploadId": "abc-1", "partNumber": 2}), "UploadPart", "PUT", "host", Some(("partNumber", "2"))),
+        (json!({"method": "GET", "key": key, "uploadId": "abc-1"}), "ListParts", "GET", "host", Some(("uploadId", "abc-1"))),
+        (json!({"method": "POST", "key": key, "uploadId": "abc-1"}), "CompleteMultipartUpload", "POST", "host", Some(("uploadId", "abc-1"))),
+        (json!({"method": "DELETE", "key": key, "uploadId": "abc-1"}), "AbortMultipartUpload", "DELETE", "host", Some(("uploadId", "abc-1"))),
+        (json!({"method": "DELETE", "key": key}), "DeleteObject", "DELETE", "host", None),
+    ];
+    for (body, operation, method, signed, query) in cases {
+        let (status, v) = sign(&s, "/presign/request", &body);
+        assert_eq!(status, 200, "{body} {v}");
+        assert_eq!((v["operation"].as_str(), v["method"].as_str(), v["key"].as_str()), (Some(operation), Some(method), Some(key)));
+        let url = v["url"].as_str().unwrap();
+        assert!(url.starts_with("https://my-video-bucket.s3.us-east-1.amazonaws.com/content/v/big.mp4?"), "{url}");
+        let q = query_of(url);
+        assert_eq!(param(&q, "X-Amz-SignedHeaders"), Some(signed.replace(';', "%3B").as_str()), "{operation}");
+        if let Some((name, value)) = query {
+            assert_eq!(param(&q, name), Some(value), "{operation}");
+        }
+        // Only the operation's own parameters are signed: no listing, no other sub-resource.
+        let own = ["uploads", "partNumber", "uploadId"];
+        let extra: Vec<_> = q.iter().filter(|(k, _)| !k.starts_with("X-Amz-") && !own.contains(&k.as_str())).collect();
+        assert!(extra.is_empty(), "{extra:?}");
+    }
+}
+
+#[test]
+fn sign_request_refuses_everything_else() {
+    let s = service(&[]);
+    let key = "content/v/a.ts";
+    for body in [
+        json!({"method": "GET", "key": key}),
+        json!({"method": "HEAD", "key": key}),
+        json!({"method": "HEAD", "key": key, "uploadId": "u"}),
+        json!({"method": "PUT", "key": key, "partNumber": 1}),
+        json!({"method": "GET", "key": key, "uploadId": "u", "partNumber": 1}),
+        json!({"method": "put", "key": key}),
+        json!({"method": "PATCH", "key": key}),
+    ] {
+        assert_eq!(sign(&s, "/presign/request", &body).1["error"], "invalid_operation", "{body}");
+    }
+    let cases = [
+        (json!({"method": "DELETE", "key": key}), 403, "operation_not_allowed"),
+        (json!({"method": "PUT", "key": key, "uploadId": "", "partNumber": 1}), 400, "invalid_upload_id"),
+        (json!({"method": "PUT", "key": key, "uploadId": "a b", "partNumber": 1}), 400, "invalid_upload_id"),
+        (json!({"method": "PUT", "key": key, "uploadId": "x".repeat(1025), "partNumber": 1}), 400, "invalid_upload_id"),
+        (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 0}), 400, "invalid_part"),
+        (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 10001}), 400, "invalid_part"),
+        (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 1.5}), 400, "invalid_part"),
+        (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": "1"}), 400, "invalid_json"),
+        (json!({"method": "PUT", "key": "private/a.ts"}), 403, "prefix_not_allowed"),
+        (json!({"method": "GET", "key": "content/../a.ts", "uploadId": "u"}), 400, "invalid_key"),
+        (json!({"method": "PUT", "key": key, "contentLength": -1}), 400, "invalid_length"),
+        (json!({"method": "PUT", "key": key, "contentLength": 5_368_709_121u64}), 400, "invalid_length"),
+        (json!({"method": "POST", "key": key, "contentLength": 0}), 400, "invalid_length"),
+        (json!({"method": "PUT", "key": key, "contentMd5": "AAAA"}), 400, "invalid_checksum"),
+        (json!({"method": "PUT", "key": key, "checksumSha256": "1B2M2Y8AsgTpgAmY7PhCfg=="}), 400, "invalid_checksum"),
+        (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 1, "checksumSha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}), 400, "invalid_checksum"),
+        (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 4, "contentLength": 12 * MIB}), 400, "invalid_part"),
+    ];
+    for (body, status, code) in cases {
+        let (got, v) = sign(&s, "/presign/request", &body);
+        assert_eq!((got, v["error"].as_str()), (status, Some(code)), "{body}: {v}");
+        assert!(v.get("url").is_none());
+    }
+}
+
+#[test]
+fn byte_fields_are_signed_and_returned_as_headers() {
+    let s = service(&[]);
+    let md5 = "1B2M2Y8AsgTpgAmY7PhCfg==";
+    let sha = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+    let body = json!({"key": "content/a.ts", "contentType": "video/mp2t", "contentLength": 1_048_576, "contentMd5": md5, "checksumSha256": sha});
+    let (status, v) = sign(&s, "/presign", &body);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["headers"], json!({"content-type": "video/mp2t", "content-length": "1048576", "content-md5": md5, "x-amz-checksum-sha256": sha}));
+    let q = query_of(v["url"].as_str().unwrap());
+    assert_eq!(param(&q, "X-Amz-SignedHeaders"), Some("content-length%3Bcontent-md5%3Bcontent-type%3Bhost%3Bx-amz-checksum-sha256"));
+    assert!(v.get("operation").is_none(), "the /presign shape is unchanged");
+    // The same through a batch and through signRequest.
+    let (status, b) = sign(&s, "/presign/batch", &json!({"files": [body]}));
+    assert_eq!((status, &b["uploads"][0]["headers"]), (200, &v["headers"]));
+}
+
+#[test]
+fn the_part_plan_signs_each_parts_length() {
+    let s = service(&[]);
+    let upload = |n: u64| json!({"method": "PUT", "key": "content/big.mp4", "uploadId": "u-1", "partNumber": n, "contentLength": 12 * MIB});
+    let lengths: Vec<_> = (1..=3).map(|n| sign(&s, "/presign/request", &upload(n)).1["headers"]["content-length"].clone()).collect();
+    assert_eq!(lengths, [json!("5242880"), json!("5242880"), json!("2097152")]);
+    // Without contentLength nothing bounds the part (no PRESIGN_MAX_BYTES).
+    let (status, v) = sign(&s, "/presign/request", &json!({"method": "PUT", "key": "content/big.mp4", "uploadId": "u-1", "partNumber": 9999}));
+    assert_eq!((status, &v["headers"]), (200, &json!({})));
+
+    let body = json!({"key": "content/big.mp4", "uploadId": "u-1", "contentLength": 12 * MIB, "parts": [{"partNumber": 3}, {"partNumber": 1, "contentMd5": "1B2M2Y8AsgTpgAmY7PhCfg=="}]});
+    let (status, v) = sign(&s, "/presign/parts", &body);
+    assert_eq!(status, 200, "{v}");
+    assert_eq!((v["parts"][0]["partNumber"].as_u64(), v["parts"][0]["headers"]["content-length"].as_str()), (Some(3), Some("2097152")));
+    assert_eq!(v["parts"][1]["headers"], json!({"content-length": "5242880", "content-md5": "1B2M2Y8AsgTpgAmY7PhCfg=="}));
+    assert_eq!(v["parts"][1]["operation"], "UploadPart");
+    let bad = json!({"key": "content/big.mp4", "uploadId": "u-1", "contentLength": 12 * MIB, "parts": [{"partNumber": 1}, {"partNumber": 4}]});
+    let (status, v) = sign(&s, "/presign/parts", &bad);
+    assert_eq!((status, v["error"].as_str(), v["index"].as_u64()), (400, Some("invalid_part"), Some(1)));
+    let (status, v) = sign(&s, "/presign/parts", &json!({"key": "content/big.mp4", "uploadId": "u-1", "parts": []}));
+    assert_eq!((status, v["error"].as_str()), (400, Some("invalid_json")));
+}
+
+#[test]
+fn max_bytes_requires_and_bounds_the_length() {
+    let s = service(&[("PRESIGN_MAX_BYTES", "10485760")]);
+    let key = "content/a.mp4";
+    let cases = [
+        (json!({"method": "PUT", "key": key}), 400, Some("length_required")),
+        (json!({"method": "POST", "key": key}), 400, Some("length_required")),
+        (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 1}), 400, Some("length_required")),
+        (json!({"method": "PUT", "key": key, "contentLength": 10_485_761}), 403, Some("too_large")),
+        (json!({"method": "POST", "key": key, "contentLength": 10_485_761}), 403, Some("too_large")),
+        (json!({"method": "PUT", "key": key, "contentLength": 10_485_760}), 200, None),
+        (json!({"method": "POST", "key": key, "contentLength": 10_485_760}), 200, None),
+        // Operations that create nothing need no length.
+        (json!({"method": "GET", "key": key, "uploadId": "u"}), 200, None),
+        (json!({"method": "POST", "key": key, "uploadId": "u"}), 200, None),
+        (json!({"method": "DELETE", "key": key, "uploadId": "u"}), 200, None),
+    ];
+    for (body, status, code) in cases {
+        let (got, v) = sign(&s, "/presign/request", &body);
+        assert_eq!((got, v["error"].as_str()), (status, code), "{body}: {v}");
+    }
+    let (status, v) = sign(&s, "/presign", &json!({"key": key, "contentType": "video/mp4"}));
+    assert_eq!((status, v["error"].as_str()), (400, Some("length_required")));
+    let (status, v) = sign(&s, "/presign", &json!({"key": key, "contentType": "video/mp4", "contentLength": 5}));
+    assert_eq!((status, v["headers"]["content-length"].as_str()), (200, Some("5")));
+}
+
+#[test]
+fn required_checksums_and_content_types() {
+    let s = service(&[("PRESIGN_REQUIRE_CHECKSUM", "true"), ("PRESIGN_ALLOWED_CONTENT_TYPES", "video/*"), ("PRESIGN_SINGLE_USE", "true")]);
+    let key = "content/a.mp4";
+    let md5 = "1B2M2Y8AsgTpgAmY7PhCfg==";
+    let cases = [
+        (json!({"method": "PUT", "key": key, "contentType": "video/mp4"}), 400, Some("checksum_required")),
+        (json!({"method": "PUT", "key": key, "contentType": "video/mp4", "contentMd5": md5}), 200, None),
+        (json!({"method": "PUT", "key": key, "contentMd5": md5}), 400, Some("invalid_json")),
+        (json!({"method": "POST", "key": key}), 400, Some("invalid_json")),
+        (json!({"method": "POST", "key": key, "contentType": "text/html"}), 403, Some("content_type_not_allowed")),
+        (json!({"method": "POST", "key": key, "contentType": "video/mp4"}), 200, None),
+        (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 1}), 400, Some("checksum_required")),
+        (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 1, "contentMd5": md5}), 200, None),
+    ];
+    for (body, status, code) in cases {
+        let (got, v) = sign(&s, "/presign/request", &body);
+        assert_eq!((got, v["error"].as_str()), (status, code), "{body}: {v}");
+    }
+    // Single-use signs If-None-Match on the requests that create the object, never on parts.
+    let (_, v) = sign(&s, "/presign/request", &json!({"method": "POST", "key": key, "uploadId": "u"}));
+    assert_eq!(v["headers"], json!({"if-none-match": "*"}));
+    let (_, v) = sign(&s, "/presign/request", &json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 1, "contentMd5": md5}));
+    assert_eq!(v["headers"], json!({"content-md5": md5}));
+}
