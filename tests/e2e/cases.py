@@ -11,7 +11,8 @@ import time
 import unittest
 import urllib.parse
 
-from harness import ORIGIN, SECRETS, Store, base_env, hs256_token, http
+from harness import (KEY_SET_CAP, ORIGIN, SECRETS, STREAM_MAX_BYTES, EndlessKeySet, KeySet, PaddedKeySet,
+                     Redirect, Store, base_env, hs256_token, http)
 
 SEGMENT = bytes(range(256)) * 64  # 16 KiB of "encrypted" bytes
 
@@ -235,34 +236,53 @@ def bind(adapter, make_target, case_lists):
 
 
 class JwksFixture:
-    """A real JWKS server the test controls, starting in `initial_mode`, and an adapter that
-    trusts it (no AUTH_JWT_SECRET). Subclasses provide `make_target(env)`."""
+    """A real JWKS server the test controls (`jwks`, over `jwks_tls`, starting in
+    `initial_mode`), and an adapter configured with its URL (no AUTH_JWT_SECRET) that trusts the
+    test run's CA (harness.LocalCa) besides the usual roots. `arrange()` may add routes and
+    servers before the adapter starts, and returns the AUTH_JWKS_URL. Subclasses provide
+    `make_target(env, ca_file=...)`."""
 
     initial_mode = "ok"
     extra_env = {}
-    self_signed_tls = False
+    jwks_tls = None  # None (plain HTTP), "self_signed" or "local_ca": see harness.JwksServer
 
     @classmethod
     def setUpClass(cls):
-        from harness import JwksServer, jwt_fixture
+        from harness import jwt_fixture, local_ca
         cls.fixture = jwt_fixture()
-        cls.jwks = JwksServer(cls.fixture["jwks"], self_signed_tls=cls.self_signed_tls)
-        cls.jwks.mode = cls.initial_mode
-        cls.store = Store()
-        env = base_env(cls.store, AUTH_JWKS_URL=cls.jwks.url, **cls.extra_env)
-        del env["AUTH_JWT_SECRET"]
+        cls.servers, cls.store, cls.target = [], None, None
         try:
-            cls.target = cls.make_target(env)
+            cls.jwks = cls.start_server(tls=cls.jwks_tls)
+            cls.jwks.mode = cls.initial_mode
+            url = cls.arrange()
+            cls.store = Store()
+            env = base_env(cls.store, AUTH_JWKS_URL=url, **cls.extra_env)
+            del env["AUTH_JWT_SECRET"]
+            cls.target = cls.make_target(env, ca_file=local_ca().cert)
         except BaseException:
-            cls.store.stop()
-            cls.jwks.stop()
+            cls.tearDownClass()  # unittest does not when setUpClass fails
             raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.target.stop()
-        cls.store.stop()
-        cls.jwks.stop()
+        if cls.target is not None:
+            cls.target.stop()
+        if cls.store is not None:
+            cls.store.stop()
+        for server in cls.servers:
+            server.stop()
+
+    @classmethod
+    def start_server(cls, tls=None, routes=None):
+        """Another JwksServer serving the fixture's key set, stopped with the class."""
+        from harness import JwksServer
+        server = JwksServer(cls.fixture["jwks"], tls=tls, routes=routes)
+        cls.servers.append(server)
+        return server
+
+    @classmethod
+    def arrange(cls):
+        return cls.jwks.url
 
     def call(self, token):
         body = json.dumps({"key": f"content/jwks-{time.time_ns()}.ts", "contentType": "video/mp2t"}).encode()
@@ -408,10 +428,11 @@ class JwksDownAtStartCases(JwksFixture):
 
 
 class JwksUntrustedTlsCases(JwksFixture):
-    """The JWKS is served over HTTPS with a self-signed certificate: the adapter's client checks
-    certificates, so the key set is never fetched and tokens get 503, never a pass."""
+    """The JWKS is served over HTTPS with a self-signed certificate (not from the test CA the
+    adapter trusts): the adapter's client checks certificates, so the key set is never fetched
+    and tokens get 503, never a pass."""
 
-    self_signed_tls = True
+    jwks_tls = "self_signed"
 
     def test_untrusted_certificate_is_refused(self):
         r = self.call(self.fixture["token"])
@@ -431,3 +452,161 @@ class JwksTimeoutCases(JwksFixture):
         self.assertEqual((r.status, r.json()["error"]), (503, "auth_unavailable"))
         self.assertLess(elapsed, 5.5, "the fetch must give up after about 3 s")
         self.assertGreaterEqual(elapsed, 2.5, "the 503 must come from the timeout, not an instant refusal")
+
+
+class JwksTrickleTimeoutCases(JwksTimeoutCases):
+    """The headers come at once but the key set one byte every 0.25 s: the 3 s timeout covers
+    the whole fetch, body included, so the answer is the same 503 after about 3 s."""
+
+    initial_mode = "trickle"
+
+
+# ---------- the fetch policy (SPEC.md, AUTH_JWKS_URL): TLS trust, redirects, size cap ----------
+
+def assert_auth_unavailable(test, r):
+    """503 `auth_unavailable` and no URL (a pass, 200 with a URL, fails here, not with a KeyError)."""
+    test.assertEqual((r.status, r.json().get("error")), (503, "auth_unavailable"), r.text)
+    test.assertNotIn("url", r.json())
+
+
+class JwksTrustedTlsCases(JwksFixture):
+    """The JWKS over HTTPS with a certificate from the test CA the adapter is told to trust:
+    fetched and accepted. The control for the cases below that go through HTTPS: when they
+    refuse, it is for the reason they name, not for the certificate."""
+
+    jwks_tls = "local_ca"
+
+    def test_trusted_certificate_is_accepted(self):
+        r = self.call(self.fixture["token"])
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(upload(r.json()).status, 200)
+        self.assertEqual(self.jwks.hits["/jwks.json"], 1)
+
+
+class JwksRedirectToHttpCases(JwksFixture):
+    """The configured http://127.0.0.1 URL answers 302 to another plain-HTTP URL on the same
+    loopback server, which serves the real key set. Redirects are followed only to https, a
+    loopback host included: 503, and the second URL is never requested."""
+
+    @classmethod
+    def arrange(cls):
+        cls.jwks.routes["/jwks.json"] = Redirect(cls.jwks.url_for("/other.json"))
+        cls.jwks.routes["/other.json"] = KeySet()
+        return cls.jwks.url
+
+    def test_redirect_to_plain_http_is_not_followed(self):
+        assert_auth_unavailable(self, self.call(self.fixture["token"]))
+        self.assertEqual(self.jwks.hits["/jwks.json"], 1)
+        self.assertEqual(self.jwks.hits["/other.json"], 0, "a redirect to http:// must not be followed")
+
+
+class JwksHttpsToHttpRedirectCases(JwksFixture):
+    """The configured https URL (trusted test CA) answers 302 to http://127.0.0.1, which serves
+    the real key set: never a downgrade (workerd's own `redirect: "follow"` does follow it).
+    503; the https URL was requested, so the refusal is the redirect's, not the certificate's."""
+
+    jwks_tls = "local_ca"
+
+    @classmethod
+    def arrange(cls):
+        cls.plain = cls.start_server(routes={"/jwks.json": KeySet()})
+        cls.jwks.routes["/jwks.json"] = Redirect(cls.plain.url_for("/jwks.json"))
+        return cls.jwks.url
+
+    def test_downgrade_to_http_is_not_followed(self):
+        assert_auth_unavailable(self, self.call(self.fixture["token"]))
+        self.assertEqual(self.jwks.hits["/jwks.json"], 1, "the https URL itself is fetched (trusted CA)")
+        self.assertEqual(self.plain.fetches, 0, "a redirect from https to http:// must not be followed")
+
+
+class RedirectChain:
+    """`hops` redirects before the key set: the configured http://127.0.0.1/jwks.json answers
+    302 to https://127.0.0.1/hop1 (another server, trusted test CA), which answers 302 to
+    /hop2, and so on; the last hop redirects to /keys.json, the real key set."""
+
+    hops = 3
+
+    @classmethod
+    def arrange(cls):
+        cls.tls = cls.start_server(tls="local_ca", routes={"/keys.json": KeySet()})
+        cls.chain = [f"/hop{i}" for i in range(1, cls.hops)]
+        for path, target in zip(cls.chain, cls.chain[1:] + ["/keys.json"]):
+            cls.tls.routes[path] = Redirect(cls.tls.url_for(target))
+        cls.jwks.routes["/jwks.json"] = Redirect(cls.tls.url_for(cls.chain[0]))
+        return cls.jwks.url
+
+
+class JwksRedirectLimitCases(RedirectChain, JwksFixture):
+    """http -> 302 https -> 302 -> 302 -> key set: 3 redirects, the most allowed. The token is
+    accepted and every URL of the chain was requested once."""
+
+    hops = 3
+
+    def test_three_redirects_are_followed(self):
+        r = self.call(self.fixture["token"])
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(upload(r.json()).status, 200)
+        self.assertEqual(self.jwks.hits["/jwks.json"], 1)
+        self.assertEqual({p: self.tls.hits[p] for p in self.chain + ["/keys.json"]},
+                         {p: 1 for p in self.chain + ["/keys.json"]})
+
+
+class JwksTooManyRedirectsCases(RedirectChain, JwksFixture):
+    """http -> 302 https -> 302 -> 302 -> 302 -> key set: the fourth redirect is refused (503)
+    and the URL it names is never requested."""
+
+    hops = 4
+
+    def test_fourth_redirect_is_not_followed(self):
+        assert_auth_unavailable(self, self.call(self.fixture["token"]))
+        self.assertEqual(self.jwks.hits["/jwks.json"], 1)
+        self.assertEqual({p: self.tls.hits[p] for p in self.chain}, {p: 1 for p in self.chain},
+                         "the first three redirects are followed")
+        self.assertEqual(self.tls.hits["/keys.json"], 0, "the URL after the fourth redirect is never requested")
+
+
+# How much the server may have written of a body when an adapter that stops at the 256 KiB cap
+# hangs up: the cap, plus what the kernel buffers between the two sockets on loopback (the
+# server's send buffer, at most net.ipv4.tcp_wmem's 4 MiB here, and the client's receive
+# buffer, which autotuning grows only while the client keeps reading: a few MiB), plus the
+# client library's own read-ahead. Measured on this machine (docs/jwks-fetch-tests.md): 0.7 to
+# 2.9 MiB, for the Lambda's hyper client and for a JS Worker in workerd that cancels its reader
+# past the cap. A client that buffers the whole body for its 3 s takes everything the server
+# offers, STREAM_MAX_BYTES (48 MiB: on loopback a buffering client pulls over 100 MiB/s).
+SENT_LIMIT = 32 << 20
+
+
+class JwksSizeCapCases(JwksFixture):
+    """A valid key set padded with JSON whitespace beyond the 256 KiB cap, with its
+    Content-Length: refused (503) without the adapter taking the body, whether the length
+    is far above the cap (48 MiB) or one byte above; exactly the cap is accepted (so the
+    refusals are the size's, not the padding's)."""
+
+    def test_declared_length_above_the_cap_is_refused(self):
+        self.jwks.routes["/jwks.json"] = PaddedKeySet(STREAM_MAX_BYTES)
+        assert_auth_unavailable(self, self.call(self.fixture["token"]))
+        self.assertTrue(self.jwks.wait_until_idle(), "the server's answer ends by its own bounds")
+        self.assertLess(self.jwks.sent["/jwks.json"], SENT_LIMIT,
+                        f"the adapter took {self.jwks.sent['/jwks.json']} bytes of a 48 MiB key set")
+        time.sleep(5.2)  # the core retries a failed fetch after 5 s
+        self.jwks.routes["/jwks.json"] = PaddedKeySet(KEY_SET_CAP + 1)
+        assert_auth_unavailable(self, self.call(self.fixture["token"]))
+        time.sleep(5.2)
+        self.jwks.routes["/jwks.json"] = PaddedKeySet(KEY_SET_CAP)
+        r = self.call(self.fixture["token"])
+        self.assertEqual(r.status, 200, f"a key set of exactly the cap is accepted: {r.text}")
+        self.assertEqual(self.jwks.hits["/jwks.json"], 3)
+
+
+class JwksEndlessBodyCases(JwksFixture):
+    """A chunked answer without Content-Length that never ends (`{"keys":[` and JWK-shaped
+    entries, flushed chunk by chunk): the adapter stops reading at the cap and hangs up, 503.
+    The server counts what it managed to write before the hang-up."""
+
+    def test_endless_key_set_is_cut_at_the_cap(self):
+        self.jwks.routes["/jwks.json"] = EndlessKeySet()
+        assert_auth_unavailable(self, self.call(self.fixture["token"]))
+        self.assertTrue(self.jwks.wait_until_idle(), "the server's answer ends by its own bounds")
+        sent = self.jwks.sent["/jwks.json"]
+        self.assertLess(sent, SENT_LIMIT, f"the adapter let the server write {sent} bytes: it buffers past the cap")
+        self.assertEqual(self.jwks.hits["/jwks.json"], 1)

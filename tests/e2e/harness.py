@@ -5,7 +5,9 @@ independent SigV4 signer for reading objects back.
 Standard library only, so the suite runs on a fresh machine with nothing but Python 3.
 """
 
+import atexit
 import base64
+import collections
 import hashlib
 import hmac
 import json
@@ -13,7 +15,9 @@ import os
 import queue
 import shutil
 import socket
+import ssl
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -26,7 +30,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOOLS = os.environ.get("PRESIGN_TOOLS", os.path.expanduser("~/.cache/presign-tools"))
 S3S_BIN = os.environ.get("S3S_FS_BIN", os.path.join(TOOLS, "s3s-fs", "bin", "s3s-fs"))
-LAMBDA_BIN = os.environ.get("PRESIGN_LAMBDA_BIN", os.path.join(ROOT, "target", "release", "presign-lambda"))
+# Cargo's output folder: $CARGO_TARGET_DIR when set (as cargo reads it), else target/ in the repo.
+TARGET_DIR = os.path.abspath(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"))
+LAMBDA_BIN = os.environ.get("PRESIGN_LAMBDA_BIN", os.path.join(TARGET_DIR, "release", "presign-lambda"))
 
 ACCESS_KEY = "AKIDE2ETESTKEY000001"
 SECRET_KEY = "e2e-Secret/Key+ShouldNeverAppear0123456789"
@@ -308,11 +314,13 @@ def stop_process_group(proc, timeout=15):
 
 
 class LambdaTarget(FileLog):
-    """The release `bootstrap` of functions/lambda, driven through the Runtime API double."""
+    """The release `bootstrap` of functions/lambda, driven through the Runtime API double.
+    `ca_file`: a PEM bundle the function trusts instead of the system store, given as
+    `SSL_CERT_FILE` (which rustls-native-certs reads)."""
 
     name = "lambda"
 
-    def __init__(self, env, event_version="v2"):
+    def __init__(self, env, event_version="v2", ca_file=None):
         self.runtime = RuntimeApi()
         self.event_version = event_version
         self.logfile = tempfile.NamedTemporaryFile(prefix="presign-lambda-", suffix=".log", delete=False)
@@ -323,6 +331,8 @@ class LambdaTarget(FileLog):
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/presign",
             "AWS_LAMBDA_LOG_STREAM_NAME": "e2e", "AWS_REGION": "us-east-1",
         }
+        if ca_file:
+            full_env["SSL_CERT_FILE"] = ca_file
         full_env.update(env)
         self.proc = subprocess.Popen([LAMBDA_BIN], env=full_env, stdout=self.logfile, stderr=subprocess.STDOUT)
 
@@ -366,9 +376,13 @@ WRANGLER = os.path.join(TOOLS, "node", "node_modules", ".bin", "wrangler")
 
 
 class WorkerTarget(FileLog, HttpTarget):
-    """The Worker in workerd via `scripts/worker-dev.sh` (wrangler dev), configured with --var."""
+    """The Worker in workerd via `scripts/worker-dev.sh` (wrangler dev), configured with --var.
+    `ca_file`: a PEM file of certificates that the Worker's outbound `fetch` trusts besides the
+    public roots, given as `NODE_EXTRA_CA_CERTS`: miniflare reads it when wrangler starts and
+    lists its certificates in `tlsOptions.trustedCertificates` of workerd's "internet" network
+    service (docs/jwks-fetch-tests.md)."""
 
-    def __init__(self, env, persist_to=None):
+    def __init__(self, env, persist_to=None, ca_file=None):
         self.port = free_port()
         self.logfile = tempfile.NamedTemporaryFile(prefix="presign-worker-", suffix=".log", delete=False)
         args = [os.path.join(ROOT, "scripts", "worker-dev.sh"), "--port", str(self.port),
@@ -377,8 +391,11 @@ class WorkerTarget(FileLog, HttpTarget):
             args += ["--persist-to", persist_to]
         for k, v in env.items():
             args += ["--var", f"{k}:{v}"]
+        proc_env = dict(os.environ)
+        if ca_file:
+            proc_env["NODE_EXTRA_CA_CERTS"] = ca_file
         self.proc = subprocess.Popen(args, stdout=self.logfile, stderr=subprocess.STDOUT, cwd=ROOT,
-                                     start_new_session=True)
+                                     start_new_session=True, env=proc_env)
         super().__init__("worker", f"http://127.0.0.1:{self.port}", self.logs)
         deadline = time.time() + 240
         while time.time() < deadline:
@@ -409,7 +426,7 @@ def r2_put(persist_to, key, path, content_type):
 
 # ---------- a JWKS server the test controls ----------
 
-FIXTURE_BIN = os.path.join(ROOT, "target", "debug", "examples", "jwt_fixture")
+FIXTURE_BIN = os.path.join(TARGET_DIR, "debug", "examples", "jwt_fixture")
 
 
 def jwt_fixture():
@@ -417,66 +434,248 @@ def jwt_fixture():
     return json.loads(subprocess.run([FIXTURE_BIN], check=True, capture_output=True).stdout)
 
 
-class JwksServer:
-    """Serves `/jwks.json` on 127.0.0.1 as `mode` says: "ok" (the key set), "error" (HTTP 500),
-    "garbage" (200 with HTML) or "slow" (the key set after 6 s, beyond the adapters' 3 s
-    timeout); counts the fetches. `port=0` picks a free port; a fixed port lets a test name the
-    URL before the server exists (an identity provider that is down when the function starts)."""
+# ---------- the test run's certificate authority ----------
 
-    def __init__(self, jwks, port=0, self_signed_tls=False):
+def openssl(*args):
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+class LocalCa:
+    """A certificate authority made with openssl for this test run, and a server certificate it
+    signed for IP:127.0.0.1. An adapter started with `ca_file=local_ca().cert` trusts it
+    (LambdaTarget: SSL_CERT_FILE; WorkerTarget: NODE_EXTRA_CA_CERTS); nothing else does."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="presign-test-ca-")
+        atexit.register(shutil.rmtree, self.dir, True)
+        path = lambda name: os.path.join(self.dir, name)
+        self.cert, self.leaf_cert, self.leaf_key = path("ca.pem"), path("leaf.pem"), path("leaf.key")
+        p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+        openssl("req", "-x509", *p256, "-keyout", path("ca.key"), "-out", self.cert, "-days", "2",
+                "-subj", "/CN=presign e2e test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        openssl("req", *p256, "-keyout", self.leaf_key, "-out", path("leaf.csr"), "-subj", "/CN=127.0.0.1")
+        with open(path("leaf.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n"
+                    "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+                    "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n")
+        openssl("x509", "-req", "-in", path("leaf.csr"), "-CA", self.cert, "-CAkey", path("ca.key"),
+                "-CAcreateserial", "-CAserial", path("ca.srl"), "-out", self.leaf_cert, "-days", "1",
+                "-extfile", path("leaf.ext"))
+
+
+_LOCAL_CA = None
+
+
+def local_ca():
+    """The one LocalCa of this test run, made on first use."""
+    global _LOCAL_CA
+    if _LOCAL_CA is None:
+        _LOCAL_CA = LocalCa()
+    return _LOCAL_CA
+
+
+# ---------- a JWKS server the test controls ----------
+
+KEY_SET_CAP = 256 * 1024  # SPEC.md, AUTH_JWKS_URL: the most an adapter may take of a key set
+# Bounds of every long answer (PaddedKeySet, EndlessKeySet, "trickle"), so that the server always
+# ends by itself, whatever the client does. 48 MiB is what a client that buffers the whole body
+# pulls on loopback in well under a second (measured: over 100 MiB/s through workerd), and far
+# above what a client that stops at the cap lets the server send (SENT_LIMIT in cases.py).
+STREAM_MAX_BYTES = 48 << 20
+STREAM_MAX_SECONDS = 10
+
+
+class KeySet:
+    """The server's key set, as its `mode` says: "ok" (200 with the key set), "error" (HTTP
+    500), "garbage" (200 with HTML), "slow" (the key set after 6 s, beyond the adapters' 3 s
+    timeout) or "trickle" (the headers at once, then the key set one byte every 0.25 s, for
+    about a minute: a body slower than the 3 s total timeout)."""
+
+    def serve(self, h, server, path):
+        if server.mode == "slow":
+            time.sleep(6)
+        if server.mode == "error":
+            h.answer(500, b"oops", "text/plain")
+        elif server.mode == "garbage":
+            h.answer(200, b"<html>not a key set</html>", "text/html")
+        elif server.mode == "trickle":
+            body = json.dumps(server.jwks).encode()
+            h.head(200, "application/json", {"Content-Length": str(len(body))})
+            started = time.time()
+            for i in range(len(body)):
+                if time.time() - started > STREAM_MAX_SECONDS:
+                    break
+                h.send_body(path, body[i:i + 1])
+                time.sleep(0.25)
+        else:
+            h.answer(200, json.dumps(server.jwks).encode(), "application/json")
+
+
+class Redirect:
+    """`status` (302) with `Location: location`, an empty body."""
+
+    def __init__(self, location, status=302):
+        self.location, self.status = location, status
+
+    def serve(self, h, server, path):
+        h.head(self.status, "text/plain", {"Location": self.location, "Content-Length": "0"})
+
+
+class PaddedKeySet:
+    """The server's key set, then JSON whitespace up to `size` bytes, with that Content-Length:
+    a valid key set of any length. A client that ignores the cap accepts it."""
+
+    def __init__(self, size):
+        assert size <= STREAM_MAX_BYTES
+        self.size = size
+
+    def serve(self, h, server, path):
+        body = json.dumps(server.jwks).encode()
+        h.head(200, "application/json", {"Content-Length": str(self.size)})
+        h.send_body(path, body)
+        left, started, spaces = self.size - len(body), time.time(), b" " * 65536
+        while left > 0 and time.time() - started < STREAM_MAX_SECONDS:
+            n = min(left, len(spaces))
+            h.send_body(path, spaces[:n])
+            left -= n
+
+
+class EndlessKeySet:
+    """200, chunked, no Content-Length: `{"keys":[` and then JWK-shaped entries, one 64 KiB chunk
+    flushed at a time, never closing the array. Stops when the client hangs up, or after
+    STREAM_MAX_BYTES or STREAM_MAX_SECONDS (then it ends the chunked body: still no key set)."""
+
+    ENTRY = (b'{"kty":"EC","crv":"P-256","kid":"padding","use":"sig","x":"' + b"A" * 43
+             + b'","y":"' + b"B" * 43 + b'"},')
+    BLOCK = ENTRY * (65536 // len(ENTRY))
+
+    def serve(self, h, server, path):
+        h.head(200, "application/json", {"Transfer-Encoding": "chunked"})
+        chunk = lambda data: b"%x\r\n%s\r\n" % (len(data), data)
+        h.send_body(path, chunk(b'{"keys":['))
+        started = time.time()
+        while server.sent[path] < STREAM_MAX_BYTES and time.time() - started < STREAM_MAX_SECONDS:
+            h.send_body(path, chunk(self.BLOCK))
+        h.send_body(path, b"0\r\n\r\n")
+
+
+class QuietHTTPServer(ThreadingHTTPServer):
+    """A client that hangs up mid-answer is what some tests are about: no traceback for it."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+class JwksServer:
+    """An identity provider on 127.0.0.1 that the test controls. `routes` maps a path to what
+    it answers (KeySet, Redirect, PaddedKeySet, EndlessKeySet; anything else is 404); the default
+    is the key set at `/jwks.json`, as `mode` says (see KeySet). Counts the requests (`fetches`
+    in all, `hits[path]` per path) and the body bytes written per path (`sent[path]`: what the
+    client, or the kernel's socket buffers on its behalf, took before the end or the hang-up).
+    `tls`: None (plain HTTP), "self_signed" (a certificate that no root and no LocalCa vouches
+    for) or "local_ca" (signed by local_ca()). `port=0` picks a free port; a fixed port lets a
+    test name the URL before the server exists (an identity provider down when the function
+    starts). Every answer says `Connection: close`: one request per connection, so the counts are
+    per request and no client reuses a connection the server has closed."""
+
+    def __init__(self, jwks, port=0, tls=None, routes=None):
         self.jwks = jwks
         self.mode = "ok"
+        self.routes = routes if routes is not None else {"/jwks.json": KeySet()}
         self.fetches = 0
+        self.hits = collections.Counter()
+        self.sent = collections.Counter()
+        self._busy = 0
+        self._cond = threading.Condition()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # for chunked bodies; every answer closes the connection
+            timeout = STREAM_MAX_SECONDS  # a write the client no longer reads fails, never hangs
+
             def log_message(self, *args):
                 pass
 
             def handle(self):
-                # In "slow" mode the adapter gives up before the answer: that is the point.
+                # A client that gives up (timeout, cap, untrusted certificate) hangs up: expected.
                 try:
                     super().handle()
-                except (BrokenPipeError, ConnectionResetError):
+                except OSError:
                     pass
 
-            def do_GET(self):
-                server.fetches += 1
-                if server.mode == "slow":
-                    time.sleep(6)
-                if server.mode == "error":
-                    body, status, ctype = b"oops", 500, "text/plain"
-                elif server.mode == "garbage":
-                    body, status, ctype = b"<html>not a key set</html>", 200, "text/html"
-                else:
-                    body, status, ctype = json.dumps(server.jwks).encode(), 200, "application/json"
+            def head(self, status, ctype, headers):
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Connection", "close")
                 self.end_headers()
-                self.wfile.write(body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.httpd.daemon_threads = True
-        scheme = "http"
-        if self_signed_tls:
-            # HTTPS with a certificate no public root vouches for: a client that checks
-            # certificates must refuse it before sending a request.
-            import ssl
+            def send_body(self, path, data):
+                self.wfile.write(data)
+                with server._cond:
+                    server.sent[path] += len(data)
+
+            def answer(self, status, body, ctype):
+                self.head(status, ctype, {"Content-Length": str(len(body))})
+                self.send_body(self.path.split("?", 1)[0], body)
+
+            def do_GET(self):
+                path = self.path.split("?", 1)[0]
+                with server._cond:
+                    server.fetches += 1
+                    server.hits[path] += 1
+                    server._busy += 1
+                try:
+                    route = server.routes.get(path)
+                    if route is None:
+                        self.answer(404, b"no such path", "text/plain")
+                    else:
+                        route.serve(self, server, path)
+                finally:
+                    with server._cond:
+                        server._busy -= 1
+                        server._cond.notify_all()
+
+        self.httpd = QuietHTTPServer(("127.0.0.1", port), Handler)
+        self.scheme = "http"
+        if tls == "self_signed":
+            # HTTPS with a certificate no public root (nor LocalCa) vouches for: a client that
+            # checks certificates must refuse it before sending a request.
             certdir = tempfile.mkdtemp(prefix="presign-jwks-tls-")
             cert, key = os.path.join(certdir, "cert.pem"), os.path.join(certdir, "key.pem")
-            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                            "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
-                            "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+            openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1")
+        elif tls == "local_ca":
+            cert, key = local_ca().leaf_cert, local_ca().leaf_key
+        elif tls is not None:
+            raise ValueError(f"tls must be None, 'self_signed' or 'local_ca', not {tls!r}")
+        if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(cert, key)
             self.httpd.socket = context.wrap_socket(self.httpd.socket, server_side=True)
-            scheme = "https"
-        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/jwks.json"
+            self.scheme = "https"
+        self.port = self.httpd.server_address[1]
+        self.url = self.url_for("/jwks.json")
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def url_for(self, path):
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
+
+    def wait_until_idle(self, timeout=STREAM_MAX_SECONDS + 5):
+        """Waits until no answer is being written (a long one ends by its bounds at the latest),
+        so that `sent` is final; True if it got there in time."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._busy == 0, timeout=timeout)
 
     def stop(self):
         self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 # ---------- an HTTP front for the Lambda (what API Gateway does) ----------

@@ -51,7 +51,15 @@ class LambdaV1(cases.AdapterCases, unittest.TestCase):
 globals().update(cases.bind("Lambda", LambdaTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases, "JwksAlgorithms": cases.JwksAlgorithmCases,
                                                      "JwksTimeout": cases.JwksTimeoutCases,
                                                      "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases,
-                                                     "JwksUntrustedTls": cases.JwksUntrustedTlsCases}))
+                                                     "JwksUntrustedTls": cases.JwksUntrustedTlsCases,
+                                                     "JwksTrickleTimeout": cases.JwksTrickleTimeoutCases,
+                                                     "JwksTrustedTls": cases.JwksTrustedTlsCases,
+                                                     "JwksRedirectToHttp": cases.JwksRedirectToHttpCases,
+                                                     "JwksHttpsToHttpRedirect": cases.JwksHttpsToHttpRedirectCases,
+                                                     "JwksRedirectLimit": cases.JwksRedirectLimitCases,
+                                                     "JwksTooManyRedirects": cases.JwksTooManyRedirectsCases,
+                                                     "JwksSizeCap": cases.JwksSizeCapCases,
+                                                     "JwksEndlessBody": cases.JwksEndlessBodyCases}))
 
 
 class LambdaInit(unittest.TestCase):

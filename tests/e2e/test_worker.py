@@ -21,7 +21,15 @@ class Worker(cases.AdapterCases, unittest.TestCase):
 globals().update(cases.bind("Worker", WorkerTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases, "JwksAlgorithms": cases.JwksAlgorithmCases,
                                                      "JwksTimeout": cases.JwksTimeoutCases,
                                                      "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases,
-                                                     "JwksUntrustedTls": cases.JwksUntrustedTlsCases}))
+                                                     "JwksUntrustedTls": cases.JwksUntrustedTlsCases,
+                                                     "JwksTrickleTimeout": cases.JwksTrickleTimeoutCases,
+                                                     "JwksTrustedTls": cases.JwksTrustedTlsCases,
+                                                     "JwksRedirectToHttp": cases.JwksRedirectToHttpCases,
+                                                     "JwksHttpsToHttpRedirect": cases.JwksHttpsToHttpRedirectCases,
+                                                     "JwksRedirectLimit": cases.JwksRedirectLimitCases,
+                                                     "JwksTooManyRedirects": cases.JwksTooManyRedirectsCases,
+                                                     "JwksSizeCap": cases.JwksSizeCapCases,
+                                                     "JwksEndlessBody": cases.JwksEndlessBodyCases}))
 
 
 class Parity(unittest.TestCase):
