@@ -24,8 +24,12 @@ pub enum ApiError {
     OriginNotAllowed,
     NotFound,
     PresignDisabled,
-    MethodNotAllowed { allow: &'static str },
-    PayloadTooLarge { limit: usize },
+    MethodNotAllowed {
+        allow: &'static str,
+    },
+    PayloadTooLarge {
+        limit: usize,
+    },
     UnsupportedMediaType,
     ConfigInvalid(ConfigError),
     Internal,
@@ -34,14 +38,23 @@ pub enum ApiError {
     InvalidOperation,
     InvalidUploadId,
     /// `partNumber` out of 1..=10000 (`None`), or beyond the part plan's count.
-    InvalidPart { plan: Option<(u32, u64)> },
+    InvalidPart {
+        plan: Option<(u32, u64)>,
+    },
     /// `contentLength` not an integer from `min` to `max`.
-    InvalidLength { min: u64, max: u64 },
+    InvalidLength {
+        min: u64,
+        max: u64,
+    },
     InvalidChecksum(ChecksumProblem),
     LengthRequired,
     /// `PRESIGN_REQUIRE_CHECKSUM`; `part` when a part lacks its `contentMd5`.
-    ChecksumRequired { part: bool },
-    TooLarge { max: u64 },
+    ChecksumRequired {
+        part: bool,
+    },
+    TooLarge {
+        max: u64,
+    },
     OperationNotAllowed,
 }
 

@@ -45,7 +45,15 @@ fn is_json(content_type: Option<&str>) -> bool {
 }
 
 /// The answer to a presign request from `caller`, who has passed auth.
-pub(crate) fn answer(config: &Config, settings: &PresignSettings, caller: &Caller, kind: Kind, req: &Request<'_>, now: UnixTime, reply: &Responder) -> Response {
+pub(crate) fn answer(
+    config: &Config,
+    settings: &PresignSettings,
+    caller: &Caller,
+    kind: Kind,
+    req: &Request<'_>,
+    now: UnixTime,
+    reply: &Responder,
+) -> Response {
     if !is_json(req.content_type) {
         return reply.error(&ApiError::UnsupportedMediaType, None);
     }
@@ -53,7 +61,8 @@ pub(crate) fn answer(config: &Config, settings: &PresignSettings, caller: &Calle
     if req.body.len() > limit {
         return reply.error(&ApiError::PayloadTooLarge { limit }, None);
     }
-    let cx = Signer { config, settings, caller, at: settings.presigner.at(now), expires_at: now.plus_seconds(settings.expires_seconds.into()).to_utc().rfc3339() };
+    let cx =
+        Signer { config, settings, caller, at: settings.presigner.at(now), expires_at: now.plus_seconds(settings.expires_seconds.into()).to_utc().rfc3339() };
     let signed = match kind {
         Kind::One => cx.one(req.body),
         Kind::Batch => cx.batch(req.body),
@@ -160,7 +169,13 @@ impl Signer<'_> {
     }
 
     /// The signed headers of a PutObject.
-    fn put<'a>(&self, content_type: Option<&'a str>, length: Option<&Number>, md5: Option<&'a Cow<'a, str>>, sha256: Option<&'a Cow<'a, str>>) -> Result<Signed<'a>, ApiError> {
+    fn put<'a>(
+        &self,
+        content_type: Option<&'a str>,
+        length: Option<&Number>,
+        md5: Option<&'a Cow<'a, str>>,
+        sha256: Option<&'a Cow<'a, str>>,
+    ) -> Result<Signed<'a>, ApiError> {
         let content_type = self.content_type(content_type)?;
         let content_length = self.bounded(length, 0, MAX_PUT_BYTES)?;
         let content_md5 = digest(md5, 16, ChecksumProblem::Md5)?;

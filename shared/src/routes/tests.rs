@@ -562,7 +562,11 @@ fn sign_request_refuses_everything_else() {
         (json!({"method": "POST", "key": key, "contentLength": 0}), 400, "invalid_length"),
         (json!({"method": "PUT", "key": key, "contentMd5": "AAAA"}), 400, "invalid_checksum"),
         (json!({"method": "PUT", "key": key, "checksumSha256": "1B2M2Y8AsgTpgAmY7PhCfg=="}), 400, "invalid_checksum"),
-        (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 1, "checksumSha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}), 400, "invalid_checksum"),
+        (
+            json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 1, "checksumSha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}),
+            400,
+            "invalid_checksum",
+        ),
         (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 4, "contentLength": 12 * MIB}), 400, "invalid_part"),
     ];
     for (body, status, code) in cases {
