@@ -15,7 +15,7 @@ use base64::Engine as _;
 use jwt_simple::prelude::*;
 use percent_encoding::percent_decode_str;
 use presign_core::object_key::validate_key;
-use presign_core::{Config, ObjectMeta, ObjectStore, Reply, Request, Response, Service, Step};
+use presign_core::{Answers, Config, ObjectMeta, ObjectStore, Reply, Request, Response, Service, Step};
 use serde_json::Value;
 
 /// The instant every target runs at (2027-01-15), so tokens and URLs are reproducible.
@@ -116,7 +116,7 @@ impl TextRequest {
 /// The final response of an HS256 configuration to `req`, with object reads answered for a
 /// missing object and for a small stored one (both must keep the invariants too).
 pub fn responses(service: &Service, req: &Request<'_>) -> Vec<Response> {
-    match service.step(req, NOW, None) {
+    match service.step(req, NOW, &Answers::NONE) {
         Step::Done(Reply::Response(resp)) => vec![resp],
         Step::Done(Reply::ReadObject(read)) => {
             assert!(validate_key(read.key()).is_ok(), "object read of an invalid key {:?}", read.key());
@@ -125,6 +125,7 @@ pub fn responses(service: &Service, req: &Request<'_>) -> Vec<Response> {
         }
         Step::Fetch(_) => panic!("the HS256 configuration never fetches a JWKS"),
         Step::Verify(_) => panic!("HS256 is verified by the core itself"),
+        Step::Admit(_) => panic!("the fuzzed service has no rate limiter"),
     }
 }
 

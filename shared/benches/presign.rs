@@ -13,7 +13,7 @@ use jwt_simple::prelude::*;
 use presign_core::auth::JwksCache;
 use presign_core::fixtures::jwk;
 use presign_core::sigv4::{Credentials, Endpoint, PresignParams, Presigner, SignedHeader};
-use presign_core::{Config, ObjectStore, Reply, Request, Secret, Service, Step, UnixTime};
+use presign_core::{Answers, Config, ObjectStore, Reply, Request, Secret, Service, Step, UnixTime};
 
 struct Counting;
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
@@ -239,7 +239,7 @@ fn request_benches(c: &mut Criterion) {
         body,
         ..Request::default()
     };
-    let run = || match service.step(black_box(&req), UnixTime(NOW), None) {
+    let run = || match service.step(black_box(&req), UnixTime(NOW), &Answers::NONE) {
         Step::Done(Reply::Response(r)) if r.status == 200 => r,
         other => panic!("{other:?}"),
     };
@@ -265,7 +265,7 @@ fn parts_benches(c: &mut Criterion) {
     let parts: Vec<_> = (1..=1000).map(|n| serde_json::json!({"partNumber": n})).collect();
     let body = serde_json::json!({"key": KEY, "uploadId": "2~Zm9vYmFyYmF6LXVwbG9hZC1pZA", "contentLength": 5_242_880_000u64, "parts": parts}).to_string();
     let req = Request { method: "POST", path: "/presign/parts", content_type: Some("application/json"), body: body.as_bytes(), ..Request::default() };
-    let run = || match service.step(black_box(&req), UnixTime(NOW), None) {
+    let run = || match service.step(black_box(&req), UnixTime(NOW), &Answers::NONE) {
         Step::Done(Reply::Response(r)) if r.status == 200 => r,
         other => panic!("{other:?}"),
     };

@@ -56,6 +56,8 @@ pub enum ApiError {
         max: u64,
     },
     OperationNotAllowed,
+    /// The platform's per-caller rate limiter said no.
+    RateLimited,
 }
 
 /// What is wrong with a checksum field.
@@ -86,6 +88,7 @@ impl ApiError {
             | ApiError::OriginNotAllowed
             | ApiError::TooLarge { .. }
             | ApiError::OperationNotAllowed => 403,
+            ApiError::RateLimited => 429,
             ApiError::NotFound | ApiError::PresignDisabled => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::PayloadTooLarge { .. } => 413,
@@ -121,6 +124,7 @@ impl ApiError {
             ApiError::ChecksumRequired { .. } => "checksum_required",
             ApiError::TooLarge { .. } => "too_large",
             ApiError::OperationNotAllowed => "operation_not_allowed",
+            ApiError::RateLimited => "rate_limited",
         }
     }
 
@@ -160,6 +164,7 @@ impl ApiError {
             ApiError::ChecksumRequired { part: true } => "This deployment requires a checksum (PRESIGN_REQUIRE_CHECKSUM): give contentMd5 for every part.".into(),
             ApiError::TooLarge { max } => Cow::Owned(format!("The contentLength is above this deployment's limit of {max} bytes.")),
             ApiError::OperationNotAllowed => "DeleteObject is not enabled on this deployment (PRESIGN_ALLOW_DELETE is not true).".into(),
+            ApiError::RateLimited => "This caller has made too many requests; try again in a few seconds.".into(),
         }
     }
 }

@@ -81,6 +81,8 @@ impl Responder {
             ApiError::Unauthorized(_) => resp.headers.push(("www-authenticate", "Bearer".to_owned())),
             ApiError::MethodNotAllowed { allow } => resp.headers.push(("allow", (*allow).to_owned())),
             ApiError::AuthUnavailable => resp.headers.push(("retry-after", crate::auth::jwks::RETRY_AFTER_FAILURE.to_string())),
+            // Cloudflare's rate limiting counts over periods of 10 or 60 seconds.
+            ApiError::RateLimited => resp.headers.push(("retry-after", "10".to_owned())),
             _ => {}
         }
         resp

@@ -44,4 +44,4 @@ pub use fetch::{FetchError, FetchRequest, Hop, Redirects};
 pub use http::{Request, Response, MAX_BODY_BYTES};
 pub use object_read::{BodyRead, ObjectAnswer, ObjectMeta, ObjectRead};
 pub use secret::Secret;
-pub use service::{ObjectStore, Platform, Reply, Service, Step};
+pub use service::{Admission, Answers, ObjectStore, Platform, Reply, Service, Step};

@@ -61,6 +61,15 @@ impl Caller {
     /// The subject logged when auth is off.
     pub const ANONYMOUS: &'static str = "anonymous";
 
+    /// The key the platform's rate limiter counts this caller under: its `sub` (or
+    /// `anonymous`); callers whose token has no `sub` share one key.
+    pub fn rate_limit_key(&self) -> String {
+        match &self.subject {
+            Some(sub) => format!("sub:{sub}"),
+            None => "no-sub".to_owned(),
+        }
+    }
+
     /// True when no claim restricts the caller or the key starts with one of its prefixes.
     pub fn may_write(&self, key: &str) -> bool {
         self.claimed_prefixes.as_ref().is_none_or(|ps| ps.iter().any(|p| !p.is_empty() && key.starts_with(p.as_str())))
