@@ -187,11 +187,45 @@ pub fn check_response(req: &Request<'_>, resp: &Response) {
                 check_upload(upload, &file["key"]);
             }
         }
+        "/presign/request" => {
+            let asked = asked.expect("an accepted request body is JSON");
+            check_upload(&json, &asked["key"]);
+            check_operation(&json);
+        }
+        "/presign/parts" => {
+            let asked = asked.expect("an accepted parts body is JSON");
+            let parts = json["parts"].as_array().expect("a parts answer has parts");
+            assert_eq!(asked["parts"].as_array().map(Vec::len), Some(parts.len()), "one URL per part");
+            for part in parts {
+                check_upload(part, &asked["key"]);
+                assert_eq!(part["operation"], "UploadPart");
+                check_operation(part);
+            }
+        }
         _ => assert!(!resp.body.contains("X-Amz-Signature")),
     }
 }
 
 /// One signed upload: the key is the requested one, allowed, and is exactly the URL's path.
+/// A signed request is one of the seven operations with its own method: never a download, a
+/// listing, or DeleteObject (the fuzzed configuration does not enable it).
+fn check_operation(upload: &Value) {
+    let pair = (upload["operation"].as_str().unwrap_or_default(), upload["method"].as_str().unwrap_or_default());
+    let known = [
+        ("PutObject", "PUT"),
+        ("CreateMultipartUpload", "POST"),
+        ("UploadPart", "PUT"),
+        ("ListParts", "GET"),
+        ("CompleteMultipartUpload", "POST"),
+        ("AbortMultipartUpload", "DELETE"),
+    ];
+    assert!(known.contains(&pair), "signed {pair:?}");
+    let url = upload["url"].as_str().unwrap_or_default();
+    if pair.1 == "GET" {
+        assert!(url.contains("uploadId="), "a GET is only ever ListParts: {url}");
+    }
+}
+
 fn check_upload(upload: &Value, asked_key: &Value) {
     let key = upload["key"].as_str().expect("an upload names its key");
     assert_eq!(Some(key), asked_key.as_str(), "the signed key is the requested key");
