@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use presign_core::config::SECRET_VARIABLES;
-use presign_core::{Config, ObjectStore, Reply, Request, Service, Step};
+use presign_core::{Answers, Config, ObjectStore, Reply, Request, Service, Step};
 use presign_fuzz::NOW;
 
 /// Secret values are marked with a prefix that keeps them valid (base64 stays base64, hex stays
@@ -51,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
         ..Request::default()
     };
     for req in [health, upload] {
-        let Step::Done(Reply::Response(resp)) = service.step(&req, NOW, None) else { continue };
+        let Step::Done(Reply::Response(resp)) = service.step(&req, NOW, &Answers::NONE) else { continue };
         assert!((200..600).contains(&resp.status));
         let json: serde_json::Value = serde_json::from_str(&resp.body).expect("every body is JSON");
         for text in std::iter::once(resp.body.as_str()).chain(resp.headers.iter().map(|(_, v)| v.as_str())) {

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use jwt_simple::prelude::*;
 use libfuzzer_sys::fuzz_target;
-use presign_core::{Config, ObjectStore, Reply, Request, Service, Step};
+use presign_core::{Answers, Config, ObjectStore, Reply, Request, Service, Step};
 use presign_fuzz::{check_response, claims_at_now, hs_service, hs_token, hs_vars, NOW, PREFIX_CLAIM};
 use serde_json::json;
 
@@ -36,10 +36,11 @@ fn jwks_vars() -> Vec<(&'static str, &'static str)> {
 }
 
 fn respond(service: &Service, req: &Request<'_>) -> Option<presign_core::Response> {
-    match service.step(req, NOW, None) {
+    match service.step(req, NOW, &Answers::NONE) {
         Step::Done(Reply::Response(r)) => Some(r),
         Step::Fetch(_) => None,
         Step::Verify(_) => panic!("with native-crypto the core verifies every signature itself"),
+        Step::Admit(_) => panic!("the fuzzed service has no rate limiter"),
         Step::Done(Reply::ReadObject(_)) => panic!("POST /presign never reads an object"),
     }
 }

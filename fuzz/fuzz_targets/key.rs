@@ -30,7 +30,7 @@ fuzz_target!(|data: &[u8]| {
         ..Request::default()
     };
     handle_and_check(hs_service(), &req);
-    let accepted = match hs_service().step(&req, NOW, None) {
+    let accepted = match hs_service().step(&req, NOW, &presign_core::Answers::NONE) {
         presign_core::Step::Done(presign_core::Reply::Response(r)) => r.status == 200,
         _ => false,
     };

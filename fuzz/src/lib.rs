@@ -15,7 +15,7 @@ use base64::Engine as _;
 use jwt_simple::prelude::*;
 use percent_encoding::percent_decode_str;
 use presign_core::object_key::validate_key;
-use presign_core::{Config, ObjectMeta, ObjectStore, Reply, Request, Response, Service, Step};
+use presign_core::{Answers, Config, ObjectMeta, ObjectStore, Reply, Request, Response, Service, Step};
 use serde_json::Value;
 
 /// The instant every target runs at (2027-01-15), so tokens and URLs are reproducible.
@@ -116,7 +116,7 @@ impl TextRequest {
 /// The final response of an HS256 configuration to `req`, with object reads answered for a
 /// missing object and for a small stored one (both must keep the invariants too).
 pub fn responses(service: &Service, req: &Request<'_>) -> Vec<Response> {
-    match service.step(req, NOW, None) {
+    match service.step(req, NOW, &Answers::NONE) {
         Step::Done(Reply::Response(resp)) => vec![resp],
         Step::Done(Reply::ReadObject(read)) => {
             assert!(validate_key(read.key()).is_ok(), "object read of an invalid key {:?}", read.key());
@@ -125,6 +125,7 @@ pub fn responses(service: &Service, req: &Request<'_>) -> Vec<Response> {
         }
         Step::Fetch(_) => panic!("the HS256 configuration never fetches a JWKS"),
         Step::Verify(_) => panic!("HS256 is verified by the core itself"),
+        Step::Admit(_) => panic!("the fuzzed service has no rate limiter"),
     }
 }
 
@@ -186,11 +187,45 @@ pub fn check_response(req: &Request<'_>, resp: &Response) {
                 check_upload(upload, &file["key"]);
             }
         }
+        "/presign/request" => {
+            let asked = asked.expect("an accepted request body is JSON");
+            check_upload(&json, &asked["key"]);
+            check_operation(&json);
+        }
+        "/presign/parts" => {
+            let asked = asked.expect("an accepted parts body is JSON");
+            let parts = json["parts"].as_array().expect("a parts answer has parts");
+            assert_eq!(asked["parts"].as_array().map(Vec::len), Some(parts.len()), "one URL per part");
+            for part in parts {
+                check_upload(part, &asked["key"]);
+                assert_eq!(part["operation"], "UploadPart");
+                check_operation(part);
+            }
+        }
         _ => assert!(!resp.body.contains("X-Amz-Signature")),
     }
 }
 
 /// One signed upload: the key is the requested one, allowed, and is exactly the URL's path.
+/// A signed request is one of the seven operations with its own method: never a download, a
+/// listing, or DeleteObject (the fuzzed configuration does not enable it).
+fn check_operation(upload: &Value) {
+    let pair = (upload["operation"].as_str().unwrap_or_default(), upload["method"].as_str().unwrap_or_default());
+    let known = [
+        ("PutObject", "PUT"),
+        ("CreateMultipartUpload", "POST"),
+        ("UploadPart", "PUT"),
+        ("ListParts", "GET"),
+        ("CompleteMultipartUpload", "POST"),
+        ("AbortMultipartUpload", "DELETE"),
+    ];
+    assert!(known.contains(&pair), "signed {pair:?}");
+    let url = upload["url"].as_str().unwrap_or_default();
+    if pair.1 == "GET" {
+        assert!(url.contains("uploadId="), "a GET is only ever ListParts: {url}");
+    }
+}
+
 fn check_upload(upload: &Value, asked_key: &Value) {
     let key = upload["key"].as_str().expect("an upload names its key");
     assert_eq!(Some(key), asked_key.as_str(), "the signed key is the requested key");

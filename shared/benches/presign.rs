@@ -13,7 +13,7 @@ use jwt_simple::prelude::*;
 use presign_core::auth::JwksCache;
 use presign_core::fixtures::jwk;
 use presign_core::sigv4::{Credentials, Endpoint, PresignParams, Presigner, SignedHeader};
-use presign_core::{Config, ObjectStore, Reply, Request, Secret, Service, Step, UnixTime};
+use presign_core::{Answers, Config, ObjectStore, Reply, Request, Secret, Service, Step, UnixTime};
 
 struct Counting;
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
@@ -239,7 +239,7 @@ fn request_benches(c: &mut Criterion) {
         body,
         ..Request::default()
     };
-    let run = || match service.step(black_box(&req), UnixTime(NOW), None) {
+    let run = || match service.step(black_box(&req), UnixTime(NOW), &Answers::NONE) {
         Step::Done(Reply::Response(r)) if r.status == 200 => r,
         other => panic!("{other:?}"),
     };
@@ -249,9 +249,37 @@ fn request_benches(c: &mut Criterion) {
     allocations_per_op("request-ours", || drop(run()));
 }
 
+// ---- 1,000 part URLs in one /presign/parts call, against 1,000 single presigns ----
+
+fn parts_benches(c: &mut Criterion) {
+    let service = Service::new(
+        Config::from_pairs([
+            ("ENABLE_PRESIGN", "true"),
+            ("S3_BUCKET", "my-video-bucket"),
+            ("AWS_ACCESS_KEY_ID", AK),
+            ("AWS_SECRET_ACCESS_KEY", SK),
+            ("PRESIGN_MAX_BATCH", "1000"),
+        ]),
+        ObjectStore::Absent,
+    );
+    let parts: Vec<_> = (1..=1000).map(|n| serde_json::json!({"partNumber": n})).collect();
+    let body = serde_json::json!({"key": KEY, "uploadId": "2~Zm9vYmFyYmF6LXVwbG9hZC1pZA", "contentLength": 5_242_880_000u64, "parts": parts}).to_string();
+    let req = Request { method: "POST", path: "/presign/parts", content_type: Some("application/json"), body: body.as_bytes(), ..Request::default() };
+    let run = || match service.step(black_box(&req), UnixTime(NOW), &Answers::NONE) {
+        Step::Done(Reply::Response(r)) if r.status == 200 => r,
+        other => panic!("{other:?}"),
+    };
+    let p = ours(None);
+    let mut g = c.benchmark_group("parts_1000");
+    g.sample_size(20);
+    g.bench_function("ours", |b| b.iter(run));
+    g.bench_function("1000 single presigns", |b| b.iter(|| (0..1000).map(|_| ours_presign(&p)).collect::<Vec<_>>()));
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1)).sample_size(50);
-    targets = presign_benches, auth_benches, request_benches
+    targets = presign_benches, auth_benches, request_benches, parts_benches
 }
 criterion_main!(benches);

@@ -147,8 +147,7 @@ pub struct HealthBody<'a> {
 }
 
 /// Field names we may name in an error message (never anything from the body itself).
-const FIELDS: &[&str] =
-    &["contentType", "files", "key", "method", "uploadId", "partNumber", "contentLength", "contentMd5", "checksumSha256", "parts"];
+const FIELDS: &[&str] = &["contentType", "files", "key", "method", "uploadId", "partNumber", "contentLength", "contentMd5", "checksumSha256", "parts"];
 
 /// Turns a body parse failure into an `invalid_json` error whose message never quotes input.
 pub fn json_error(err: &serde_json::Error) -> ApiError {

@@ -46,6 +46,7 @@ pub const VARIABLES: &[&str] = &[
     "AUTH_KEY_PREFIX_CLAIM",
     "CORS_ORIGINS",
     "SERVE_OBJECTS",
+    "LOG_OBJECT_KEYS",
     "MASTER_KEY_HEX",
     "SALT_HEX",
 ];
@@ -105,6 +106,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub cors: CorsPolicy,
     pub serve_objects: bool,
+    /// `LOG_OBJECT_KEYS`: the audit log names the keys (off where keys are personal data).
+    pub log_object_keys: bool,
 }
 
 /// Reads variables through `lookup`, treating empty (or all-space) values as unset.
@@ -192,11 +195,12 @@ impl Config {
         let cors = CorsPolicy::parse(vars.get("CORS_ORIGINS").as_deref())
             .map_err(|i| invalid("CORS_ORIGINS", format!("entry {i} is not an origin like https://app.example.com (or a lone *)")))?;
         let serve_objects = vars.bool("SERVE_OBJECTS", false)?;
+        let log_object_keys = vars.bool("LOG_OBJECT_KEYS", true)?;
         for name in ["MASTER_KEY_HEX", "SALT_HEX"] {
             // Accepted for drop-in compatibility with the key server; unused here.
             let _ = vars.get(name);
         }
-        Ok(Config { presign, allowed_prefixes, auth, cors, serve_objects })
+        Ok(Config { presign, allowed_prefixes, auth, cors, serve_objects, log_object_keys })
     }
 
     /// Parses from any map of strings (tests, the Worker's `[vars]`).

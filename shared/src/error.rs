@@ -24,8 +24,12 @@ pub enum ApiError {
     OriginNotAllowed,
     NotFound,
     PresignDisabled,
-    MethodNotAllowed { allow: &'static str },
-    PayloadTooLarge { limit: usize },
+    MethodNotAllowed {
+        allow: &'static str,
+    },
+    PayloadTooLarge {
+        limit: usize,
+    },
     UnsupportedMediaType,
     ConfigInvalid(ConfigError),
     Internal,
@@ -34,15 +38,26 @@ pub enum ApiError {
     InvalidOperation,
     InvalidUploadId,
     /// `partNumber` out of 1..=10000 (`None`), or beyond the part plan's count.
-    InvalidPart { plan: Option<(u32, u64)> },
+    InvalidPart {
+        plan: Option<(u32, u64)>,
+    },
     /// `contentLength` not an integer from `min` to `max`.
-    InvalidLength { min: u64, max: u64 },
+    InvalidLength {
+        min: u64,
+        max: u64,
+    },
     InvalidChecksum(ChecksumProblem),
     LengthRequired,
     /// `PRESIGN_REQUIRE_CHECKSUM`; `part` when a part lacks its `contentMd5`.
-    ChecksumRequired { part: bool },
-    TooLarge { max: u64 },
+    ChecksumRequired {
+        part: bool,
+    },
+    TooLarge {
+        max: u64,
+    },
     OperationNotAllowed,
+    /// The platform's per-caller rate limiter said no.
+    RateLimited,
 }
 
 /// What is wrong with a checksum field.
@@ -73,6 +88,7 @@ impl ApiError {
             | ApiError::OriginNotAllowed
             | ApiError::TooLarge { .. }
             | ApiError::OperationNotAllowed => 403,
+            ApiError::RateLimited => 429,
             ApiError::NotFound | ApiError::PresignDisabled => 404,
             ApiError::MethodNotAllowed { .. } => 405,
             ApiError::PayloadTooLarge { .. } => 413,
@@ -108,6 +124,7 @@ impl ApiError {
             ApiError::ChecksumRequired { .. } => "checksum_required",
             ApiError::TooLarge { .. } => "too_large",
             ApiError::OperationNotAllowed => "operation_not_allowed",
+            ApiError::RateLimited => "rate_limited",
         }
     }
 
@@ -147,6 +164,7 @@ impl ApiError {
             ApiError::ChecksumRequired { part: true } => "This deployment requires a checksum (PRESIGN_REQUIRE_CHECKSUM): give contentMd5 for every part.".into(),
             ApiError::TooLarge { max } => Cow::Owned(format!("The contentLength is above this deployment's limit of {max} bytes.")),
             ApiError::OperationNotAllowed => "DeleteObject is not enabled on this deployment (PRESIGN_ALLOW_DELETE is not true).".into(),
+            ApiError::RateLimited => "This caller has made too many requests; try again in a few seconds.".into(),
         }
     }
 }

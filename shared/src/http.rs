@@ -3,6 +3,7 @@
 //! back into their platform's response, byte for byte, deciding nothing.
 
 use crate::api::ErrorBody;
+use crate::audit::Audit;
 use crate::error::ApiError;
 use crate::fetch::FetchError;
 
@@ -40,6 +41,8 @@ pub struct Response {
     pub route: &'static str,
     pub error_code: Option<&'static str>,
     pub jwks_fetch: Option<FetchError>,
+    /// For the request log: who signed what (presign routes, once the caller is known).
+    pub audit: Option<Audit>,
 }
 
 impl Response {
@@ -60,7 +63,7 @@ impl Responder {
     /// A response with `headers` first, then the CORS headers.
     pub fn with_headers(&self, status: u16, mut headers: Vec<(&'static str, String)>, body: String, error_code: Option<&'static str>) -> Response {
         headers.extend(self.cors.iter().cloned());
-        Response { status, headers, body, route: self.route, error_code, jwks_fetch: None }
+        Response { status, headers, body, route: self.route, error_code, jwks_fetch: None, audit: None }
     }
 
     pub fn json(&self, status: u16, body: String, error_code: Option<&'static str>) -> Response {
@@ -78,6 +81,8 @@ impl Responder {
             ApiError::Unauthorized(_) => resp.headers.push(("www-authenticate", "Bearer".to_owned())),
             ApiError::MethodNotAllowed { allow } => resp.headers.push(("allow", (*allow).to_owned())),
             ApiError::AuthUnavailable => resp.headers.push(("retry-after", crate::auth::jwks::RETRY_AFTER_FAILURE.to_string())),
+            // Cloudflare's rate limiting counts over periods of 10 or 60 seconds.
+            ApiError::RateLimited => resp.headers.push(("retry-after", "10".to_owned())),
             _ => {}
         }
         resp

@@ -13,6 +13,7 @@
 //! (the HTTP error vocabulary, on top of everything else).
 
 mod api;
+mod audit;
 pub mod auth;
 mod clock;
 pub mod config;
@@ -34,6 +35,7 @@ mod secret;
 mod service;
 pub mod sigv4;
 
+pub use audit::Audit;
 pub use auth::{Alg, AuthFailure, PublicKey, SignatureCheck, Verdict};
 pub use clock::UnixTime;
 pub use config::{Config, ConfigError};
@@ -42,4 +44,4 @@ pub use fetch::{FetchError, FetchRequest, Hop, Redirects};
 pub use http::{Request, Response, MAX_BODY_BYTES};
 pub use object_read::{BodyRead, ObjectAnswer, ObjectMeta, ObjectRead};
 pub use secret::Secret;
-pub use service::{ObjectStore, Platform, Reply, Service, Step};
+pub use service::{Admission, Answers, ObjectStore, Platform, Reply, Service, Step};

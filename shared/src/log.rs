@@ -39,19 +39,53 @@ impl LogLevel {
     }
 }
 
-/// The request log line for `resp`.
-pub fn request_line(request_id: &str, method: &str, resp: &Response, latency_ms: f64) -> String {
+/// How the request line is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineFormat {
+    /// Plain JSON (the Worker: Workers Logs indexes every field).
+    Plain,
+    /// With CloudWatch Embedded Metric Format metadata (the Lambda): CloudWatch turns the line
+    /// into metrics with no agent and no API call. `timestamp_ms` is now, in milliseconds.
+    Emf { timestamp_ms: u64 },
+}
+
+/// The CloudWatch namespace of the Lambda's metrics.
+pub const METRICS_NAMESPACE: &str = "PresignService";
+
+/// The request log line for `resp`: request id, method, route, status, latency, error code,
+/// why a JWKS fetch failed, and the audit of what was signed for whom. With
+/// [`LineFormat::Emf`], also the metrics `requests` (count) and `latencyMs` by route, by route
+/// and status, and by error code.
+pub fn request_line(request_id: &str, method: &str, resp: &Response, latency_ms: f64, format: LineFormat) -> String {
+    let latency_ms = (latency_ms * 1000.0).round() / 1000.0;
     let mut line = serde_json::json!({
         "level": if resp.status >= 500 { "error" } else { "info" },
         "requestId": request_id,
         "method": method,
         "route": resp.route,
         "status": resp.status,
-        "latencyMs": (latency_ms * 1000.0).round() / 1000.0,
+        "latencyMs": latency_ms,
         "error": resp.error_code,
     });
     if let Some(failure) = resp.jwks_fetch {
         line["jwksFetch"] = serde_json::Value::String(failure.to_string());
+    }
+    if let Some(audit) = &resp.audit {
+        line["audit"] = serde_json::to_value(audit).unwrap_or_default();
+    }
+    if let LineFormat::Emf { timestamp_ms } = format {
+        // EMF dimension values must be strings: the status and error code again, as strings.
+        line["statusCode"] = serde_json::Value::String(resp.status.to_string());
+        line["errorCode"] = serde_json::Value::String(resp.error_code.unwrap_or("none").to_owned());
+        line["requests"] = 1.into();
+        line["_aws"] = serde_json::json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": METRICS_NAMESPACE,
+                "Dimensions": [["route"], ["route", "statusCode"], ["errorCode"]],
+                "Metrics": [{"Name": "requests", "Unit": "Count"}, {"Name": "latencyMs", "Unit": "Milliseconds"}],
+            }],
+        });
     }
     line.to_string()
 }
@@ -81,12 +115,79 @@ mod tests {
     }
 
     fn response(status: u16, error_code: Option<&'static str>, jwks_fetch: Option<crate::fetch::FetchError>) -> Response {
-        Response { status, headers: Vec::new(), body: String::new(), route: "/presign", error_code, jwks_fetch }
+        Response { status, headers: Vec::new(), body: String::new(), route: "/presign", error_code, jwks_fetch, audit: None }
+    }
+
+    /// The rules of the Embedded Metric Format specification (AWS CloudWatch User Guide,
+    /// "Specification: Embedded metric format"), checked on a line.
+    fn check_emf(line: &str) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("one JSON object");
+        let root = v.as_object().expect("the root is an object");
+        let aws = root["_aws"].as_object().expect("_aws is an object");
+        assert!(aws["Timestamp"].as_u64().is_some_and(|t| t > 1_000_000_000_000), "Timestamp: epoch milliseconds");
+        let directives = aws["CloudWatchMetrics"].as_array().expect("CloudWatchMetrics is an array");
+        assert!(!directives.is_empty());
+        for d in directives {
+            let ns = d["Namespace"].as_str().expect("Namespace is a string");
+            assert!((1..=255).contains(&ns.len()));
+            let sets = d["Dimensions"].as_array().expect("Dimensions is an array of dimension sets");
+            for set in sets {
+                let set = set.as_array().expect("a dimension set is an array");
+                assert!((1..=30).contains(&set.len()), "1 to 30 dimensions per set");
+                for name in set {
+                    let name = name.as_str().expect("a dimension is a member name");
+                    let value = root.get(name).unwrap_or_else(|| panic!("dimension {name} is a root member"));
+                    assert!(value.as_str().is_some_and(|s| !s.is_empty() && s.len() <= 1024), "dimension {name} has a non-empty string value");
+                }
+            }
+            let metrics = d["Metrics"].as_array().expect("Metrics is an array");
+            assert!((1..=100).contains(&metrics.len()));
+            for m in metrics {
+                let name = m["Name"].as_str().expect("a metric has a Name");
+                assert!((1..=255).contains(&name.len()));
+                let value = root.get(name).unwrap_or_else(|| panic!("metric {name} is a root member"));
+                assert!(value.is_number() || value.as_array().is_some_and(|a| a.iter().all(|x| x.is_number())), "metric {name} is a number");
+                if let Some(unit) = m.get("Unit") {
+                    let units = ["Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Count", "Percent", "None"];
+                    assert!(units.contains(&unit.as_str().unwrap_or_default()), "a CloudWatch unit");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn emf_lines_follow_the_format() {
+        for (status, error) in [(200, None), (401, Some("unauthorized")), (503, Some("auth_unavailable"))] {
+            let line = request_line("id-3", "POST", &response(status, error, None), 0.07, LineFormat::Emf { timestamp_ms: 1_800_000_000_000 });
+            check_emf(&line);
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!((v["statusCode"].as_str(), v["requests"].as_u64()), (Some(status.to_string().as_str()), Some(1)));
+            assert_eq!(v["errorCode"].as_str(), Some(error.unwrap_or("none")));
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "dimension")]
+    fn the_emf_check_refuses_a_number_as_a_dimension() {
+        check_emf(
+            r#"{"_aws":{"Timestamp":1800000000000,"CloudWatchMetrics":[{"Namespace":"n","Dimensions":[["status"]],"Metrics":[{"Name":"requests"}]}]},"status":200,"requests":1}"#,
+        );
+    }
+
+    #[test]
+    fn the_audit_is_in_the_line() {
+        let mut resp = response(200, None, None);
+        let mut audit = crate::audit::Audit::refused(Some("user-1"));
+        audit.signed("PutObject", "content/a.ts", true, None, Some(10));
+        resp.audit = Some(audit);
+        let v: serde_json::Value = serde_json::from_str(&request_line("id-4", "POST", &resp, 1.0, LineFormat::Plain)).unwrap();
+        assert_eq!(v["audit"], serde_json::json!({"caller": "user-1", "operation": "PutObject", "count": 1, "keys": ["content/a.ts"], "lengths": [10]}));
+        assert!(v.get("_aws").is_none());
     }
 
     #[test]
     fn line_has_the_fields_and_nothing_else() {
-        let line = request_line("id-1", "POST", &response(401, Some("unauthorized"), None), 0.1234);
+        let line = request_line("id-1", "POST", &response(401, Some("unauthorized"), None), 0.1234, LineFormat::Plain);
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(v["latencyMs"], 0.123);
         let mut keys: Vec<_> = v.as_object().unwrap().keys().cloned().collect();
@@ -96,7 +197,8 @@ mod tests {
 
     #[test]
     fn a_failed_jwks_fetch_says_why() {
-        let line = request_line("id-2", "POST", &response(503, Some("auth_unavailable"), Some(crate::fetch::FetchError::InsecureRedirect)), 1.0);
+        let line =
+            request_line("id-2", "POST", &response(503, Some("auth_unavailable"), Some(crate::fetch::FetchError::InsecureRedirect)), 1.0, LineFormat::Plain);
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!((v["level"].as_str(), v["status"].as_u64()), (Some("error"), Some(503)));
         assert_eq!(v["jwksFetch"], "redirect to a URL that is not https:// refused");

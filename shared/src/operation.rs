@@ -113,9 +113,7 @@ impl S3Request<'_> {
                 add("partNumber", part);
                 add("uploadId", self.upload_id.unwrap_or_default());
             }
-            Operation::ListParts | Operation::CompleteMultipartUpload | Operation::AbortMultipartUpload => {
-                add("uploadId", self.upload_id.unwrap_or_default())
-            }
+            Operation::ListParts | Operation::CompleteMultipartUpload | Operation::AbortMultipartUpload => add("uploadId", self.upload_id.unwrap_or_default()),
             Operation::PutObject | Operation::DeleteObject => {}
         }
         let mut all: Vec<(&str, &str)> = Vec::with_capacity(n + extra_query.len());

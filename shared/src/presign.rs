@@ -6,10 +6,12 @@
 //! - `POST /presign/parts`: many UploadPart URLs of one upload.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use serde_json::Number;
 
 use crate::api::{self, BatchRequest, BatchResponse, FileRequest, PartsRequest, PartsResponse, SignRequest, SignedUpload, UploadHeaders};
+use crate::audit::Audit;
 use crate::auth::Caller;
 use crate::clock::UnixTime;
 use crate::config::{Config, PresignSettings, MAX_OBJECT_BYTES, MAX_PUT_BYTES};
@@ -44,26 +46,51 @@ fn is_json(content_type: Option<&str>) -> bool {
     content_type.and_then(|v| v.split(';').next()).is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// The answer to a presign request from `caller`, who has passed auth.
-pub(crate) fn answer(config: &Config, settings: &PresignSettings, caller: &Caller, kind: Kind, req: &Request<'_>, now: UnixTime, reply: &Responder) -> Response {
+/// The answer to a presign request from `caller`, who has passed auth, with its audit.
+pub(crate) fn answer(
+    config: &Config,
+    settings: &PresignSettings,
+    caller: &Caller,
+    kind: Kind,
+    req: &Request<'_>,
+    now: UnixTime,
+    reply: &Responder,
+) -> Response {
+    let refused = || Audit::refused(caller.subject.as_deref());
+    let (mut response, audit) = match sign(config, settings, caller, kind, req, now) {
+        Ok((body, audit)) => (reply.json(200, body, None), audit),
+        // All or nothing: whatever was signed before a failing item is not handed out.
+        Err((e, index)) => (reply.error(&e, index), refused()),
+    };
+    response.audit = Some(audit);
+    response
+}
+
+fn sign(config: &Config, settings: &PresignSettings, caller: &Caller, kind: Kind, req: &Request<'_>, now: UnixTime) -> Result<(String, Audit), Failure> {
     if !is_json(req.content_type) {
-        return reply.error(&ApiError::UnsupportedMediaType, None);
+        return Err((ApiError::UnsupportedMediaType, None));
     }
     let limit = kind.body_limit();
     if req.body.len() > limit {
-        return reply.error(&ApiError::PayloadTooLarge { limit }, None);
+        return Err((ApiError::PayloadTooLarge { limit }, None));
     }
-    let cx = Signer { config, settings, caller, at: settings.presigner.at(now), expires_at: now.plus_seconds(settings.expires_seconds.into()).to_utc().rfc3339() };
-    let signed = match kind {
+    let cx = Signer {
+        config,
+        settings,
+        caller,
+        at: settings.presigner.at(now),
+        expires_at: now.plus_seconds(settings.expires_seconds.into()).to_utc().rfc3339(),
+        audit: RefCell::new(Audit::refused(caller.subject.as_deref())),
+    };
+    let body = match kind {
         Kind::One => cx.one(req.body),
         Kind::Batch => cx.batch(req.body),
         Kind::Request => cx.request(req.body),
         Kind::Parts => cx.parts(req.body),
-    };
-    match signed {
-        Ok(body) => reply.json(200, body, None),
-        Err((e, index)) => reply.error(&e, index),
-    }
+    }?;
+    let mut audit = cx.audit.into_inner();
+    audit.expires_at = Some(cx.expires_at);
+    Ok((body, audit))
 }
 
 type Failure = (ApiError, Option<usize>);
@@ -121,6 +148,7 @@ struct Signer<'c> {
     caller: &'c Caller,
     at: SigningInstant,
     expires_at: String,
+    audit: RefCell<Audit>,
 }
 
 impl Signer<'_> {
@@ -160,7 +188,13 @@ impl Signer<'_> {
     }
 
     /// The signed headers of a PutObject.
-    fn put<'a>(&self, content_type: Option<&'a str>, length: Option<&Number>, md5: Option<&'a Cow<'a, str>>, sha256: Option<&'a Cow<'a, str>>) -> Result<Signed<'a>, ApiError> {
+    fn put<'a>(
+        &self,
+        content_type: Option<&'a str>,
+        length: Option<&Number>,
+        md5: Option<&'a Cow<'a, str>>,
+        sha256: Option<&'a Cow<'a, str>>,
+    ) -> Result<Signed<'a>, ApiError> {
         let content_type = self.content_type(content_type)?;
         let content_length = self.bounded(length, 0, MAX_PUT_BYTES)?;
         let content_md5 = digest(md5, 16, ChecksumProblem::Md5)?;
@@ -191,6 +225,12 @@ impl Signer<'_> {
     }
 
     fn sign<'a>(&self, request: &S3Request<'a>, named: bool) -> SignedUpload<'a> {
+        self.audit.borrow_mut().signed(request.operation.name(), request.key, self.config.log_object_keys, request.part_number, request.headers.content_length);
+        if let (Some(id), Operation::UploadPart | Operation::ListParts | Operation::CompleteMultipartUpload | Operation::AbortMultipartUpload) =
+            (request.upload_id, request.operation)
+        {
+            self.audit.borrow_mut().upload_id.get_or_insert_with(|| id.to_owned());
+        }
         SignedUpload {
             url: request.presign_at(&self.settings.presigner, &self.at, self.settings.expires_seconds, &[]),
             method: request.operation.method(),

@@ -3,7 +3,7 @@
 //! presign routes are in [`crate::presign`].
 
 use crate::api::HealthBody;
-use crate::auth::{AuthOutcome, JwksCache, Verdict};
+use crate::auth::{AuthOutcome, JwksCache};
 use crate::clock::UnixTime;
 use crate::config::{Config, ConfigError};
 use crate::cors::{self, CorsPolicy, OriginDecision};
@@ -12,7 +12,7 @@ use crate::http::{Request, Responder, Response};
 use crate::object_key::validate_key;
 use crate::object_read::ObjectRead;
 use crate::presign::Kind;
-use crate::service::{ObjectStore, Reply, Step};
+use crate::service::{Answers, ObjectStore, Reply, Step};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -78,6 +78,7 @@ pub(crate) struct Context<'a> {
     pub config: &'a Result<Config, ConfigError>,
     pub jwks: &'a JwksCache,
     pub objects: ObjectStore,
+    pub rate_limiter: bool,
 }
 
 impl Context<'_> {
@@ -87,7 +88,7 @@ impl Context<'_> {
 }
 
 /// One step of answering `req` at `now`.
-pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, verdict: Option<&Verdict>) -> Step {
+pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, answers: &Answers) -> Step {
     let decision = cx.cors().decide(req.origin);
     let reply = Responder { route: Route::of(req.path).name(), cors: cors_headers(decision) };
     let done = |r: Response| Step::Done(Reply::Response(r));
@@ -108,7 +109,7 @@ pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, verdict
             return done(reply.error(&ApiError::MethodNotAllowed { allow: "POST, OPTIONS" }, None));
         }
         let Some(settings) = &config.presign else { return done(reply.error(&ApiError::PresignDisabled, None)) };
-        let caller = match config.auth.authenticate(req.authorization, now, cx.jwks, verdict) {
+        let caller = match config.auth.authenticate(req.authorization, now, cx.jwks, answers.signature.as_ref()) {
             AuthOutcome::Allowed(caller) => caller,
             AuthOutcome::Denied(f) => return done(reply.error(&ApiError::Unauthorized(f), None)),
             AuthOutcome::FetchJwks => match config.auth.jwks_fetch() {
@@ -118,6 +119,18 @@ pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, verdict
             AuthOutcome::Unavailable => return done(reply.error(&ApiError::AuthUnavailable, None)),
             AuthOutcome::VerifySignature(check) => return Step::Verify(check),
         };
+        if cx.rate_limiter {
+            let key = caller.rate_limit_key();
+            match &answers.admission {
+                Some(a) if a.key == key && a.allowed => {}
+                Some(a) if a.key == key => {
+                    let mut r = reply.error(&ApiError::RateLimited, None);
+                    r.audit = Some(crate::audit::Audit::refused(caller.subject.as_deref()));
+                    return done(r);
+                }
+                _ => return Step::Admit(key),
+            }
+        }
         return done(crate::presign::answer(config, settings, &caller, kind, req, now, &reply));
     }
     match (route, req.method) {

@@ -43,6 +43,34 @@ pub trait Platform {
     /// Whether the signature of `check` verifies. Never called on a core built with
     /// `native-crypto`, which verifies in Rust.
     fn verify(&self, check: &SignatureCheck) -> impl Future<Output = bool>;
+
+    /// Whether the caller `key` may go on now, from the platform's rate limiter. Only asked of
+    /// a service built [`Service::with_rate_limiter`]; a platform without one allows all.
+    fn admit(&self, key: &str) -> impl Future<Output = bool> {
+        let _ = key;
+        std::future::ready(true)
+    }
+}
+
+/// The platform's answers to earlier steps, handed back to [`Service::step`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Answers {
+    /// The answer to a [`Step::Verify`].
+    pub signature: Option<Verdict>,
+    /// The answer to a [`Step::Admit`].
+    pub admission: Option<Admission>,
+}
+
+impl Answers {
+    /// No answers yet: the first step of every request.
+    pub const NONE: Answers = Answers { signature: None, admission: None };
+}
+
+/// The rate limiter's answer for one caller key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admission {
+    pub key: String,
+    pub allowed: bool,
 }
 
 /// The final answer to a request.
@@ -63,6 +91,8 @@ pub enum Step {
     Fetch(FetchRequest),
     /// Verify this signature, then step again with the [`Verdict`].
     Verify(SignatureCheck),
+    /// Ask the rate limiter about this caller key, then step again with the [`Admission`].
+    Admit(String),
 }
 
 /// The service: the configuration (or why it is invalid), the platform's object store, and
@@ -70,12 +100,20 @@ pub enum Step {
 pub struct Service {
     config: Result<Config, ConfigError>,
     objects: ObjectStore,
+    rate_limiter: bool,
     jwks: Mutex<JwksCache>,
 }
 
 impl Service {
     pub fn new(config: Result<Config, ConfigError>, objects: ObjectStore) -> Service {
-        Service { config, objects, jwks: Mutex::new(JwksCache::default()) }
+        Service { config, objects, rate_limiter: false, jwks: Mutex::new(JwksCache::default()) }
+    }
+
+    /// The platform has a per-caller rate limiter: every authenticated presign request is
+    /// first admitted by it ([`Step::Admit`]), and refused with 429 `rate_limited` when not.
+    pub fn with_rate_limiter(mut self, present: bool) -> Service {
+        self.rate_limiter = present;
+        self
     }
 
     /// Parses the configuration from a variable lookup and builds the service. An invalid
@@ -108,10 +146,11 @@ impl Service {
     /// is 503 `auth_unavailable`.
     pub async fn respond<P: Platform>(&self, req: &Request<'_>, platform: &P) -> Reply {
         debug_assert_eq!(P::OBJECT_STORE, self.objects, "the service was built for another platform");
-        let (mut fetched, mut verdict) = (None, None);
-        // At most: fetch the keys, verify the signature, answer.
-        for _ in 0..3 {
-            match self.step(req, platform.now(), verdict.as_ref()) {
+        let mut fetched = None;
+        let mut answers = Answers::NONE;
+        // At most: fetch the keys, verify the signature, admit the caller, answer.
+        for _ in 0..4 {
+            match self.step(req, platform.now(), &answers) {
                 Step::Done(Reply::Response(mut r)) => {
                     r.jwks_fetch = fetched.and_then(Result::err);
                     return Reply::Response(r);
@@ -122,11 +161,15 @@ impl Service {
                     self.record_fetch(platform.now(), result.as_deref().map_err(|e| *e));
                     fetched = Some(result.map(drop));
                 }
-                Step::Verify(check) if verdict.is_none() => {
+                Step::Verify(check) if answers.signature.is_none() => {
                     let valid = platform.verify(&check).await;
-                    verdict = Some(Verdict { check, valid });
+                    answers.signature = Some(Verdict { check, valid });
                 }
-                Step::Fetch(_) | Step::Verify(_) => break,
+                Step::Admit(key) if answers.admission.is_none() => {
+                    let allowed = platform.admit(&key).await;
+                    answers.admission = Some(Admission { key, allowed });
+                }
+                Step::Fetch(_) | Step::Verify(_) | Step::Admit(_) => break,
             }
         }
         // The cache guarantees one fetch is enough; this is the safe fallback.
@@ -136,11 +179,11 @@ impl Service {
     }
 
     /// One step of [`Service::respond`] at `now`: the answer, or the I/O the core needs first.
-    /// `verdict` is the platform's answer to an earlier [`Step::Verify`].
-    pub fn step(&self, req: &Request<'_>, now: UnixTime, verdict: Option<&Verdict>) -> Step {
+    /// `answers` holds the platform's answers to the earlier steps of this request.
+    pub fn step(&self, req: &Request<'_>, now: UnixTime, answers: &Answers) -> Step {
         let jwks = self.jwks.lock().unwrap_or_else(|p| p.into_inner());
-        let cx = Context { config: &self.config, jwks: &jwks, objects: self.objects };
-        let mut step = routes::handle(&cx, req, now, verdict);
+        let cx = Context { config: &self.config, jwks: &jwks, objects: self.objects, rate_limiter: self.rate_limiter };
+        let mut step = routes::handle(&cx, req, now, answers);
         if req.method == "HEAD" {
             // The headers of the GET, no body (RFC 9110 section 9.3.2).
             if let Step::Done(Reply::Response(r)) = &mut step {
@@ -158,7 +201,7 @@ impl Service {
     /// An error for `req`, with the CORS headers that apply.
     fn error(&self, req: &Request<'_>, err: &ApiError) -> Response {
         let jwks = self.jwks.lock().unwrap_or_else(|p| p.into_inner());
-        let cx = Context { config: &self.config, jwks: &jwks, objects: self.objects };
+        let cx = Context { config: &self.config, jwks: &jwks, objects: self.objects, rate_limiter: self.rate_limiter };
         let mut r = routes::responder(&cx, req).error(err, None);
         if req.method == "HEAD" {
             r.body.clear();

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import queue
 import shutil
 import socket
@@ -511,6 +512,24 @@ class HttpTarget:
 WRANGLER = os.path.join(TOOLS, "node", "node_modules", ".bin", "wrangler")
 
 
+def worker_config(port, rate_limit=None):
+    """wrangler.toml as the tests run it: the per-caller rate limiter off (the suites send far
+    more requests per caller than any real client), or at `rate_limit` requests per minute.
+    Written beside wrangler.toml (git-ignored) so its relative paths still hold."""
+    with open(os.path.join(ROOT, "wrangler.toml")) as f:
+        text = f.read()
+    block = re.compile(r"\[\[ratelimits\]\]\n(?:[^\[\n].*\n)*")
+    assert block.search(text), "wrangler.toml has a [[ratelimits]] block"
+    replacement = ""
+    if rate_limit is not None:
+        replacement = ('[[ratelimits]]\nname = "PRESIGN_RATE_LIMITER"\nnamespace_id = "1001"\n'
+                       f"simple = {{ limit = {rate_limit}, period = 60 }}\n")
+    path = os.path.join(ROOT, f".wrangler-e2e-{port}.toml")
+    with open(path, "w") as f:
+        f.write(block.sub(replacement, text))
+    return path
+
+
 class WorkerTarget(FileLog, HttpTarget):
     """The Worker in workerd via `scripts/worker-dev.sh` (wrangler dev), configured with --var.
     `ca_file`: a PEM file of certificates that the Worker's outbound `fetch` trusts besides the
@@ -518,10 +537,11 @@ class WorkerTarget(FileLog, HttpTarget):
     lists its certificates in `tlsOptions.trustedCertificates` of workerd's "internet" network
     service (docs/jwks-fetch-tests.md)."""
 
-    def __init__(self, env, persist_to=None, ca_file=None):
+    def __init__(self, env, persist_to=None, ca_file=None, rate_limit=None):
         self.port = free_port()
         self.logfile = tempfile.NamedTemporaryFile(prefix="presign-worker-", suffix=".log", delete=False)
-        args = [os.path.join(ROOT, "scripts", "worker-dev.sh"), "--port", str(self.port),
+        self.config = worker_config(self.port, rate_limit)
+        args = [os.path.join(ROOT, "scripts", "worker-dev.sh"), "--config", self.config, "--port", str(self.port),
                 "--inspector-port", str(free_port()), "--log-level", "log"]
         if persist_to:
             args += ["--persist-to", persist_to]
@@ -550,6 +570,8 @@ class WorkerTarget(FileLog, HttpTarget):
     def stop(self):
         stop_process_group(self.proc)
         self.logfile.close()
+        if os.path.exists(self.config):
+            os.remove(self.config)
 
 
 def r2_put(persist_to, key, path, content_type):

@@ -10,7 +10,7 @@ import unittest
 
 import cases
 import store_cases
-from harness import ORIGIN, LambdaTarget, Store, WorkerTarget, base_env, http, r2_put
+from harness import ORIGIN, LambdaTarget, Store, WorkerTarget, base_env, hs256_token, http, r2_put
 
 
 class Worker(cases.AdapterCases, unittest.TestCase):
@@ -33,6 +33,38 @@ globals().update(cases.bind("Worker", WorkerTarget, {"SingleUse": cases.SingleUs
                                                      "JwksEndlessBody": cases.JwksEndlessBodyCases}))
 # Multipart, the byte fields, DeleteObject: outcomes decided by the store (s3s-fs and SeaweedFS).
 globals().update(cases.bind("Worker", WorkerTarget, store_cases.CASES))
+
+
+class WorkerRateLimit(unittest.TestCase):
+    """wrangler.toml's [[ratelimits]] binding, simulated by workerd: each caller (token `sub`)
+    has its own budget; over it the answer is 429 rate_limited, never a URL, and other callers
+    go on. The budget here is 3 per minute."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.store = Store()
+        cls.target = WorkerTarget(base_env(cls.store), rate_limit=3)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.target.stop()
+        cls.store.stop()
+
+    def presign(self, sub):
+        headers = {"content-type": "application/json", "authorization": f"Bearer {hs256_token({'sub': sub})}"}
+        body = json.dumps({"key": f"content/rate/{sub}.ts", "contentType": "video/mp2t"}).encode()
+        return self.target.request("POST", "/presign", headers, body)
+
+    def test_each_caller_has_its_own_budget(self):
+        first = [self.presign("caller-a").status for _ in range(3)]
+        self.assertEqual(first, [200, 200, 200])
+        over = self.presign("caller-a")
+        self.assertEqual((over.status, over.json()["error"]), (429, "rate_limited"), over.text)
+        self.assertEqual(over.headers.get("retry-after"), "10")
+        self.assertNotIn("url", over.json())
+        other = self.presign("caller-b")
+        self.assertEqual(other.status, 200, other.text)
+        self.assertIn('"caller":"caller-a"', self.target.logs())
 
 
 class Parity(unittest.TestCase):

@@ -1,6 +1,8 @@
 //! One JSON line per request on stdout, which CloudWatch stores as is (no colours, no
-//! timestamps: CloudWatch adds its own). Lines carry the request id, route, method, status,
-//! latency and error code; never a token, a key, a URL or a signature.
+//! timestamps: CloudWatch adds its own), in Embedded Metric Format so CloudWatch also makes
+//! metrics of it. The line is the core's (`presign_core::log::request_line`): request id, route,
+//! method, status, latency, error code and the audit of what was signed for whom; never a
+//! token, a URL, a signature or a secret.
 //!
 //! `RUST_LOG=off` silences request lines, `RUST_LOG=warn`/`error` keeps only problems (4xx/5xx
 //! and warnings / 5xx only); anything else logs every request.
@@ -8,7 +10,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use presign_core::log::{config_error_line, request_line, warning_line, LogLevel};
+use presign_core::log::{config_error_line, request_line, warning_line, LineFormat, LogLevel};
 use presign_core::{ConfigError, Response};
 
 fn level() -> LogLevel {
@@ -29,6 +31,7 @@ pub fn init_failure(e: &ConfigError) {
 
 pub fn request(request_id: &str, method: &str, resp: &Response, latency: Duration) {
     if level().wants_request(resp.status) {
-        println!("{}", request_line(request_id, method, resp, latency.as_secs_f64() * 1000.0));
+        let timestamp_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        println!("{}", request_line(request_id, method, resp, latency.as_secs_f64() * 1000.0, LineFormat::Emf { timestamp_ms }));
     }
 }

@@ -14,12 +14,18 @@ use std::future::Future;
 use std::sync::OnceLock;
 
 use futures_util::StreamExt as _;
-use presign_core::log::{config_error_line, request_line, warning_line, LogLevel};
+use presign_core::log::{config_error_line, request_line, warning_line, LineFormat, LogLevel};
 use presign_core::{FetchError, FetchRequest, ObjectStore, Platform, Reply, Service, SignatureCheck, UnixTime, MAX_BODY_BYTES};
 use worker::{console_error, console_log, console_warn, event, Context, Date, Env, Request, Response, Result};
 
+/// The rate-limiting binding in wrangler.toml (`[[ratelimits]]`): when it is there, every
+/// authenticated presign request is counted under its caller (see docs/operations.md).
+const RATE_LIMITER: &str = "PRESIGN_RATE_LIMITER";
+
 /// What the Workers runtime offers the core.
-struct Workers;
+struct Workers {
+    limiter: Option<worker::RateLimiter>,
+}
 
 impl Platform for Workers {
     /// The R2 binding serves `SERVE_OBJECTS` reads.
@@ -37,6 +43,19 @@ impl Platform for Workers {
     fn verify(&self, check: &SignatureCheck) -> impl Future<Output = bool> {
         webcrypto::verify(check)
     }
+
+    /// A limiter that fails lets the request through (an outage of the limiter must not stop
+    /// uploads), and says so in the log.
+    async fn admit(&self, key: &str) -> bool {
+        let Some(limiter) = &self.limiter else { return true };
+        match limiter.limit(key.to_owned()).await {
+            Ok(outcome) => outcome.success,
+            Err(e) => {
+                console_warn!("{}", warning_line(&format!("rate limiter failed, request let through: {e}")));
+                true
+            }
+        }
+    }
 }
 
 /// The service of this isolate: the configuration is read and validated on the first request.
@@ -51,7 +70,8 @@ fn log_level() -> LogLevel {
 fn service(env: &Env) -> &'static Service {
     SERVICE.get_or_init(|| {
         let _ = LOG_LEVEL.set(LogLevel::parse(env.var("RUST_LOG").ok().map(|v| v.to_string()).as_deref()));
-        let service = Service::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()), Workers::OBJECT_STORE);
+        let service = Service::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()), Workers::OBJECT_STORE)
+            .with_rate_limiter(env.rate_limiter(RATE_LIMITER).is_ok());
         if let Err(e) = service.config() {
             console_error!("{}", config_error_line(e));
         }
@@ -104,7 +124,7 @@ fn to_worker(resp: presign_core::Response, stream: Option<worker::ResponseBody>)
 fn log_request(request_id: &str, method: &str, resp: &presign_core::Response, started_ms: u64) {
     if log_level().wants_request(resp.status) {
         let latency = Date::now().as_millis().saturating_sub(started_ms) as f64;
-        console_log!("{}", request_line(request_id, method, resp, latency));
+        console_log!("{}", request_line(request_id, method, resp, latency, LineFormat::Plain));
     }
 }
 
@@ -143,7 +163,8 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         if_none_match: if_none_match.as_deref(),
         body: &body,
     };
-    let (resp, stream) = match service.respond(&core_req, &Workers).await {
+    let platform = Workers { limiter: env.rate_limiter(RATE_LIMITER).ok() };
+    let (resp, stream) = match service.respond(&core_req, &platform).await {
         Reply::Response(r) => (r, None),
         Reply::ReadObject(read) => objects::read(&env, &read).await.unwrap_or_else(|e| {
             console_error!("{}", serde_json::json!({"level": "error", "message": format!("R2 read failed: {e}")}));

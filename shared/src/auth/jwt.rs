@@ -129,6 +129,8 @@ pub(crate) struct Claims {
     pub iat: Option<u64>,
     pub iss: Option<String>,
     pub aud: Option<Vec<String>>,
+    /// `sub`, when it is a string: who the caller is, for the audit log (not a rule).
+    pub sub: Option<String>,
     pub prefix: Option<Value>,
 }
 
@@ -195,6 +197,12 @@ impl<'de> Visitor<'de> for ClaimsSeed<'_> {
                     once(&mut c.aud, aud, "aud")?
                 }
                 n if Some(n) == self.prefix_claim => once(&mut c.prefix, map.next_value::<Value>()?, n)?,
+                // Read for the audit log only; a `sub` that is not a string names nobody.
+                "sub" => {
+                    if let Value::String(sub) = map.next_value::<Value>()? {
+                        once(&mut c.sub, sub, "sub")?
+                    }
+                }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }

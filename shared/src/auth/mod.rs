@@ -50,12 +50,26 @@ pub struct AuthConfig {
 /// An authenticated caller: what its token lets it write.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Caller {
+    /// Who: the token's `sub` (`None` without one), or [`Caller::ANONYMOUS`] with auth off.
+    pub subject: Option<String>,
     /// With `AUTH_KEY_PREFIX_CLAIM`: the prefixes the token's claim grants (empty when the claim
     /// is absent, which grants nothing). `None` when no claim is configured.
     pub claimed_prefixes: Option<Vec<String>>,
 }
 
 impl Caller {
+    /// The subject logged when auth is off.
+    pub const ANONYMOUS: &'static str = "anonymous";
+
+    /// The key the platform's rate limiter counts this caller under: its `sub` (or
+    /// `anonymous`); callers whose token has no `sub` share one key.
+    pub fn rate_limit_key(&self) -> String {
+        match &self.subject {
+            Some(sub) => format!("sub:{sub}"),
+            None => "no-sub".to_owned(),
+        }
+    }
+
     /// True when no claim restricts the caller or the key starts with one of its prefixes.
     pub fn may_write(&self, key: &str) -> bool {
         self.claimed_prefixes.as_ref().is_none_or(|ps| ps.iter().any(|p| !p.is_empty() && key.starts_with(p.as_str())))
@@ -109,7 +123,7 @@ impl AuthConfig {
     pub fn authenticate(&self, authorization: Option<&str>, now: UnixTime, cache: &JwksCache, verdict: Option<&Verdict>) -> AuthOutcome {
         let deny = AuthOutcome::Denied;
         if matches!(self.verifier, Verifier::Off) {
-            return AuthOutcome::Allowed(Caller::default());
+            return AuthOutcome::Allowed(Caller { subject: Some(Caller::ANONYMOUS.to_owned()), claimed_prefixes: None });
         }
         let token = match bearer_token(authorization).and_then(Token::parse) {
             Ok(t) => t,
@@ -165,7 +179,7 @@ impl AuthConfig {
                 .collect(),
             _ => Vec::new(),
         });
-        Caller { claimed_prefixes }
+        Caller { subject: claims.sub, claimed_prefixes }
     }
 }
 

@@ -12,7 +12,7 @@ use crate::fetch::{FetchError, FetchRequest};
 use crate::fixtures::{claims, hs_token, oracle_verify, HS_SECRET_B64 as SECRET_B64, NOW};
 use crate::http::{Response, MAX_SINGLE_BODY};
 use crate::object_read::ObjectMeta;
-use crate::service::{Platform, Service};
+use crate::service::{Admission, Answers, Platform, Service};
 
 const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
@@ -33,7 +33,7 @@ fn post<'a>(path: &'a str, body: &'a str, auth: Option<&'a str>) -> Request<'a> 
 }
 
 fn respond(s: &Service, req: &Request<'_>) -> Response {
-    match s.step(req, NOW, None) {
+    match s.step(req, NOW, &Answers::NONE) {
         Step::Done(Reply::Response(r)) => r,
         other => panic!("expected a response, got {other:?}"),
     }
@@ -293,7 +293,7 @@ fn jwks_fetch_is_requested_then_503_on_failure() {
     let es = jwt_simple::prelude::ES256KeyPair::generate();
     let token = format!("Bearer {}", jwt_simple::prelude::ECDSAP256KeyPairLike::sign(&es, claims(json!({}), NOW.0, Some(NOW.0 + 60))).unwrap());
     let req = post("/presign", ONE, Some(&token));
-    let Step::Fetch(fetch) = s.step(&req, NOW, None) else { panic!("the keys must be fetched first") };
+    let Step::Fetch(fetch) = s.step(&req, NOW, &Answers::NONE) else { panic!("the keys must be fetched first") };
     assert_eq!(fetch.url, "https://idp.test/jwks.json");
     assert_eq!((fetch.max_bytes, fetch.max_redirects, fetch.https_only_redirects), (256 * 1024, 3, true));
     assert_eq!(fetch.timeout, std::time::Duration::from_secs(3));
@@ -306,7 +306,7 @@ fn jwks_fetch_is_requested_then_503_on_failure() {
 fn object_reads_when_enabled() {
     let s = service(&[("SERVE_OBJECTS", "true"), ("CORS_ORIGINS", "*")]);
     let req = Request { method: "GET", path: "/content/vid%C3%A9o/seg%200.ts", origin: Some("https://x.test"), range: Some("bytes=0-9"), ..Request::default() };
-    let Step::Done(Reply::ReadObject(read)) = s.step(&req, NOW, None) else { panic!("an object read") };
+    let Step::Done(Reply::ReadObject(read)) = s.step(&req, NOW, &Answers::NONE) else { panic!("an object read") };
     assert_eq!(read.key(), "content/vidéo/seg 0.ts");
     let meta = ObjectMeta { size: 100, etag: "\"e\"".into(), uploaded: NOW, content_type: None };
     let answer = read.answer(Some(&meta));
@@ -315,7 +315,7 @@ fn object_reads_when_enabled() {
     assert_eq!(answer.response.header("access-control-allow-origin"), Some("https://x.test"));
     assert_eq!(answer.response.header("cache-control"), Some("public, max-age=31536000, immutable"));
     let playlist = Request { method: "HEAD", path: "/content/a/index.m3u8", ..Request::default() };
-    let Step::Done(Reply::ReadObject(read)) = s.step(&playlist, NOW, None) else { panic!("an object read") };
+    let Step::Done(Reply::ReadObject(read)) = s.step(&playlist, NOW, &Answers::NONE) else { panic!("an object read") };
     let answer = read.answer(Some(&meta));
     assert_eq!((answer.response.status, answer.body, answer.response.header("cache-control")), (200, None, Some("no-cache")));
     let outside = Request { method: "GET", path: "/private/a.ts", ..Request::default() };
@@ -366,7 +366,7 @@ proptest! {
         let body: &[u8] = if use_structured { structured.as_bytes() } else { &body };
         let auth = bearer();
         let req = Request { method, path, authorization: authed.then_some(auth.as_str()), content_type: Some("application/json"), body, ..Request::default() };
-        if let Step::Done(Reply::Response(r)) = s.step(&req, NOW, None) {
+        if let Step::Done(Reply::Response(r)) = s.step(&req, NOW, &Answers::NONE) {
             prop_assert!(!r.body.contains(AWS_SECRET) && !r.body.contains(SECRET_B64));
             if method == "HEAD" {
                 prop_assert!(r.body.is_empty(), "a HEAD answer has no body");
@@ -467,14 +467,14 @@ async fn platform_verdicts_count_only_for_their_own_check() {
     let sign = |exp| format!("Bearer {}", es.sign(claims(json!({}), NOW.0, Some(exp))).unwrap());
     let (a, b) = (sign(NOW.0 + 60), sign(NOW.0 + 61));
     let (req_a, req_b) = (post("/presign", ONE, Some(&a)), post("/presign", ONE, Some(&b)));
-    let Step::Verify(check_a) = s.step(&req_a, NOW, None) else { panic!("the platform verifies") };
+    let Step::Verify(check_a) = s.step(&req_a, NOW, &Answers::NONE) else { panic!("the platform verifies") };
     assert_eq!(check_a.alg, crate::auth::Alg::ES256);
     assert_eq!(format!("Bearer {}.{}", check_a.signing_input, b64(&check_a.signature)), a);
     let yes_a = Verdict { check: check_a.clone(), valid: true };
-    assert!(matches!(s.step(&req_a, NOW, Some(&yes_a)), Step::Done(Reply::Response(r)) if r.status == 200));
-    assert!(matches!(s.step(&req_b, NOW, Some(&yes_a)), Step::Verify(c) if c != check_a), "a verdict for another token");
+    assert!(matches!(s.step(&req_a, NOW, &Answers { signature: Some(yes_a.clone()), admission: None }), Step::Done(Reply::Response(r)) if r.status == 200));
+    assert!(matches!(s.step(&req_b, NOW, &Answers { signature: Some(yes_a.clone()), admission: None }), Step::Verify(c) if c != check_a), "a verdict for another token");
     let no_a = Verdict { check: check_a, valid: false };
-    let Step::Done(Reply::Response(r)) = s.step(&req_a, NOW, Some(&no_a)) else { panic!() };
+    let Step::Done(Reply::Response(r)) = s.step(&req_a, NOW, &Answers { signature: Some(no_a), admission: None }) else { panic!() };
     assert_eq!((r.status, json_of(&r)["message"].as_str()), (401, Some(AuthFailure::BadSignature.message())));
     let lying = TestPlatform { verdict: |_| false, ..TestPlatform::new(NOW, None) };
     let r = s.respond(&req_b, &lying).await;
@@ -562,7 +562,11 @@ fn sign_request_refuses_everything_else() {
         (json!({"method": "POST", "key": key, "contentLength": 0}), 400, "invalid_length"),
         (json!({"method": "PUT", "key": key, "contentMd5": "AAAA"}), 400, "invalid_checksum"),
         (json!({"method": "PUT", "key": key, "checksumSha256": "1B2M2Y8AsgTpgAmY7PhCfg=="}), 400, "invalid_checksum"),
-        (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 1, "checksumSha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}), 400, "invalid_checksum"),
+        (
+            json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 1, "checksumSha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}),
+            400,
+            "invalid_checksum",
+        ),
         (json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 4, "contentLength": 12 * MIB}), 400, "invalid_part"),
     ];
     for (body, status, code) in cases {
@@ -663,4 +667,49 @@ fn required_checksums_and_content_types() {
     assert_eq!(v["headers"], json!({"if-none-match": "*"}));
     let (_, v) = sign(&s, "/presign/request", &json!({"method": "PUT", "key": key, "uploadId": "u", "partNumber": 1, "contentMd5": md5}));
     assert_eq!(v["headers"], json!({"content-md5": md5}));
+}
+
+#[test]
+fn a_rate_limiter_admits_each_caller_before_anything_is_signed() {
+    let s = service(&[]).with_rate_limiter(true);
+    let token = format!("Bearer {}", hs_token(json!({"sub": "user-7"})));
+    let req = post("/presign", ONE, Some(&token));
+    let Step::Admit(key) = s.step(&req, NOW, &Answers::NONE) else { panic!("the caller is admitted first") };
+    assert_eq!(key, "sub:user-7");
+    let yes = Answers { signature: None, admission: Some(Admission { key: key.clone(), allowed: true }) };
+    assert!(matches!(s.step(&req, NOW, &yes), Step::Done(Reply::Response(r)) if r.status == 200));
+    let no = Answers { signature: None, admission: Some(Admission { key: key.clone(), allowed: false }) };
+    let Step::Done(Reply::Response(r)) = s.step(&req, NOW, &no) else { panic!("an answer") };
+    assert_eq!((r.status, r.error_code, r.header("retry-after")), (429, Some("rate_limited"), Some("10")));
+    assert_eq!(r.audit.and_then(|a| a.caller).as_deref(), Some("user-7"));
+    // An answer for another caller does not count.
+    let other = Answers { signature: None, admission: Some(Admission { key: "sub:someone-else".into(), allowed: true }) };
+    assert!(matches!(s.step(&req, NOW, &other), Step::Admit(_)));
+    // Unauthenticated requests are refused before any limiter is asked.
+    assert!(matches!(s.step(&post("/presign", ONE, None), NOW, &Answers::NONE), Step::Done(Reply::Response(r)) if r.status == 401));
+    // Without a limiter nothing is asked.
+    assert!(matches!(service(&[]).step(&req, NOW, &Answers::NONE), Step::Done(Reply::Response(r)) if r.status == 200));
+}
+
+#[test]
+fn the_audit_names_the_caller_and_what_was_signed() {
+    let s = service(&[]);
+    let token = format!("Bearer {}", hs_token(json!({"sub": "user-9"})));
+    let body = json!({"key": "content/big.mp4", "uploadId": "u-1", "contentLength": 12 * MIB, "parts": [{"partNumber": 1}, {"partNumber": 3}]}).to_string();
+    let r = respond(&s, &post("/presign/parts", &body, Some(&token)));
+    let audit = r.audit.expect("an audit");
+    assert_eq!((audit.caller.as_deref(), audit.operation, audit.count), (Some("user-9"), Some("UploadPart"), 2));
+    assert_eq!((audit.keys, audit.upload_id.as_deref(), audit.part_numbers), (vec!["content/big.mp4".to_owned()], Some("u-1"), vec![1, 3]));
+    assert_eq!(audit.lengths, Some(vec![Some(5 * MIB), Some(2 * MIB)]));
+    assert_eq!(audit.expires_at.as_deref(), Some("2027-01-15T08:05:00Z"));
+    // A refusal names the caller, and nothing signed.
+    let r = respond(&s, &post("/presign", r#"{"key":"private/a.ts","contentType":"video/mp2t"}"#, Some(&token)));
+    assert_eq!((r.status, r.audit.map(|a| (a.caller, a.count))), (403, Some((Some("user-9".to_owned()), 0))));
+    // Keys are personal data in some deployments.
+    let quiet = service(&[("LOG_OBJECT_KEYS", "false")]);
+    let audit = respond(&quiet, &post("/presign", ONE, Some(&token))).audit.unwrap();
+    assert!(audit.keys.is_empty() && audit.keys_omitted && audit.count == 1);
+    // Auth off: the caller is anonymous.
+    let open = Service::new(Config::from_pairs([("ENABLE_PRESIGN", "true"), ("S3_BUCKET", "b"), ("AWS_ACCESS_KEY_ID", "AK"), ("AWS_SECRET_ACCESS_KEY", "SK")]), ObjectStore::Present);
+    assert_eq!(respond(&open, &post("/presign", ONE, None)).audit.unwrap().caller.as_deref(), Some("anonymous"));
 }

@@ -106,6 +106,7 @@ fn response() -> Response {
         route: "/presign",
         error_code: Some("method_not_allowed"),
         jwks_fetch: None,
+        audit: None,
     }
 }
 

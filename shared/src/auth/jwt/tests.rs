@@ -46,11 +46,31 @@ fn claims_are_read_strictly() {
     let c = claims_of(r#"{"exp":1800000060.9,"nbf":1,"iat":2,"iss":"i","aud":"a","sub":"x","p":["a/"]}"#, Some("p")).unwrap();
     assert_eq!(
         c,
-        Claims { exp: Some(1_800_000_060), nbf: Some(1), iat: Some(2), iss: Some("i".into()), aud: Some(vec!["a".into()]), prefix: Some(json!(["a/"])) }
+        Claims {
+            exp: Some(1_800_000_060),
+            nbf: Some(1),
+            iat: Some(2),
+            iss: Some("i".into()),
+            aud: Some(vec!["a".into()]),
+            sub: Some("x".into()),
+            prefix: Some(json!(["a/"]))
+        }
     );
+    // A `sub` that is not a string names nobody, and is no reason to refuse the token.
+    assert_eq!(claims_of(r#"{"sub":5}"#, None).unwrap().sub, None);
     assert_eq!(claims_of(r#"{"aud":["a","b"]}"#, None).unwrap().aud, Some(vec!["a".into(), "b".into()]));
     assert_eq!(claims_of(r#"{"p":"x"}"#, None).unwrap().prefix, None, "only the configured claim is kept");
-    for bad in [r#"{"exp":-1}"#, r#"{"exp":"1"}"#, r#"{"exp":1,"exp":2}"#, r#"{"aud":[1]}"#, r#"{"iss":5}"#, "[]", "{} x", r#"{"p":1,"p":2}"#] {
+    for bad in [
+        r#"{"exp":-1}"#,
+        r#"{"exp":"1"}"#,
+        r#"{"exp":1,"exp":2}"#,
+        r#"{"aud":[1]}"#,
+        r#"{"iss":5}"#,
+        "[]",
+        "{} x",
+        r#"{"p":1,"p":2}"#,
+        r#"{"sub":"a","sub":"b"}"#,
+    ] {
         assert_eq!(claims_of(bad, Some("p")).err(), Some(AuthFailure::Malformed), "{bad}");
     }
 }
