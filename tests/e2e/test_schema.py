@@ -13,10 +13,22 @@ Both use the real store (s3s-fs). The configuration allows many one-character ke
 that generated keys often pass the prefix rule and reach the signer (a 200 answer), instead of
 all stopping at `403 prefix_not_allowed`.
 
+Every operation of the document is fuzzed on both adapters, `/presign/request` and
+`/presign/parts` included (the token on the command line is valid for all of them). The
+optional limits differ between the two runs, so that between them every answer the document
+describes can occur: the Lambda signs DeleteObject and single-use headers
+(PRESIGN_ALLOW_DELETE, PRESIGN_SINGLE_USE: `if-none-match` in `headers`), the Worker bounds
+sizes and requires checksums (PRESIGN_MAX_BYTES, PRESIGN_REQUIRE_CHECKSUM: `length_required`,
+`too_large`, `checksum_required`, `operation_not_allowed`). After each run the test checks that
+every operation of the document was requested (from the run's HAR record) and prints the
+statuses each one answered.
+
 Env: SCHEMA_MAX_EXAMPLES (test cases per operation and phase, default 300), SCHEMA_SEED (repeat
 a run: schemathesis prints the seed it used).
 """
 
+import collections
+import json
 import os
 import shutil
 import string
@@ -24,6 +36,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.parse
 
 from harness import (ORIGIN, ROOT, TOOLS, FileLog, Store, WorkerTarget, base_env, free_port, hs256_token, http,
                      r2_put, stop_process_group)
@@ -51,32 +64,78 @@ EXAMPLE_OBJECT = "content/v1/seg-0.ts"
 PREFIXES = ",".join(list(string.ascii_letters + string.digits) + ["-", "_", ".", "!", "é", "ü", "中"])
 
 
-def schema_env(store):
+# Per adapter, see the module's docstring.
+LAMBDA_LIMITS = {"PRESIGN_ALLOW_DELETE": "true", "PRESIGN_SINGLE_USE": "true"}
+WORKER_LIMITS = {"PRESIGN_MAX_BYTES": str(100 * 1024 * 1024), "PRESIGN_REQUIRE_CHECKSUM": "true"}
+
+
+def schema_env(store, **limits):
     return base_env(store, SERVE_OBJECTS="true", CORS_ORIGINS=f"{ORIGIN},{EXAMPLE_ORIGIN}",
-                    PRESIGN_ALLOWED_PREFIXES=PREFIXES)
+                    PRESIGN_ALLOWED_PREFIXES=PREFIXES, **limits)
+
+
+def documented_operations():
+    """Every `METHOD /path` of openapi.yaml, read without a YAML library (the suite needs only
+    the standard library): path keys are indented 2 spaces under `paths:`, methods 4."""
+    operations, path, in_paths = [], None, False
+    with open(SPEC) as f:
+        for line in f:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            if not line.startswith(" "):
+                in_paths = line.startswith("paths:")
+                continue
+            if in_paths and line.startswith("  /") and not line.startswith("   "):
+                path = line.strip().rstrip(":").strip("'\"")
+            elif in_paths and path and line.startswith("    ") and not line.startswith("     "):
+                method = line.strip().rstrip(":")
+                if method in ("get", "put", "post", "delete", "options", "head", "patch", "trace"):
+                    operations.append(f"{method.upper()} {path}")
+    return operations
+
+
+def answers_by_operation(har_path, base_url):
+    """The statuses of every exchange the run recorded in `har_path`, counted per documented
+    operation (`POST /presign/request`, ...; a path the document does not name literally is
+    `/{key}`)."""
+    literal = {op.split(" ", 1)[1] for op in documented_operations()} - {"/{key}"}
+    base_path = urllib.parse.urlparse(base_url).path.rstrip("/")
+    answers = collections.defaultdict(collections.Counter)
+    with open(har_path) as f:
+        entries = json.load(f)["log"]["entries"]
+    for entry in entries:
+        path = urllib.parse.urlparse(entry["request"]["url"]).path
+        path = path[len(base_path):] if path.startswith(base_path) else path
+        operation = f"{entry['request']['method'].upper()} {path if path in literal else '/{key}'}"
+        answers[operation][entry["response"]["status"]] += 1
+    return answers
 
 
 def run_schemathesis(base_url, hooks=None):
-    """Runs the CLI against `base_url`; returns (exit code, output, command line, seconds)."""
+    """Runs the CLI against `base_url`; returns (exit code, output, command line, seconds,
+    statuses per operation)."""
+    work = tempfile.mkdtemp(prefix="presign-schemathesis-")  # it keeps state in ./.schemathesis
+    har = os.path.join(work, "run.har")
     cmd = [SCHEMATHESIS, "--no-color", "run", SPEC, "--url", base_url,
            "--header", f"Authorization: Bearer {hs256_token(exp_in=1800)}",
            "--checks", CHECKS, "--max-examples", MAX_EXAMPLES, "--workers", "1",
-           "--request-timeout", "20", "--generation-database", "none"]
+           "--request-timeout", "20", "--generation-database", "none",
+           "--report", "har", "--report-har-path", har]
     if os.environ.get("SCHEMA_SEED"):
         cmd += ["--seed", os.environ["SCHEMA_SEED"]]
     env = dict(os.environ)
     env.pop("SCHEMATHESIS_HOOKS", None)
     if hooks:
         env["SCHEMATHESIS_HOOKS"] = hooks
-    work = tempfile.mkdtemp(prefix="presign-schemathesis-")  # it keeps state in ./.schemathesis
     started = time.time()
     try:
         proc = subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                               text=True, timeout=900)
+        answers = answers_by_operation(har, base_url) if os.path.exists(har) else {}
     finally:
         shutil.rmtree(work, ignore_errors=True)
     shown = [c if not c.startswith("Authorization:") else "Authorization: Bearer <token>" for c in cmd]
-    return proc.returncode, proc.stdout, " ".join(shown), time.time() - started
+    return proc.returncode, proc.stdout, " ".join(shown), time.time() - started, answers
 
 
 def summary(output):
@@ -152,14 +211,19 @@ class SchemaFuzz(unittest.TestCase):
         cls.store.stop()
 
     def check_run(self, name, base_url, logs, hooks=None):
-        code, output, cmd, seconds = run_schemathesis(base_url, hooks)
+        code, output, cmd, seconds, answers = run_schemathesis(base_url, hooks)
         print(f"\n--- schemathesis against the {name} ({seconds:.0f} s): {cmd}\n{summary(output)}", flush=True)
+        for operation in sorted(answers):
+            statuses = ", ".join(f"{status}: {n}" for status, n in sorted(answers[operation].items()))
+            print(f"    {operation}: {statuses}", flush=True)
         if code != 0:
             tail = logs()[-3000:]
             self.fail(f"schemathesis found problems in the {name} (exit {code}); adapter log tail:\n{tail}")
+        untested = [op for op in documented_operations() if op not in answers]
+        self.assertEqual(untested, [], f"operations of openapi.yaml that schemathesis never requested from the {name}")
 
     def test_lambda_under_cargo_lambda_watch(self):
-        target = LambdaWatch(schema_env(self.store))
+        target = LambdaWatch(schema_env(self.store, **LAMBDA_LIMITS))
         try:
             self.check_run("Lambda (cargo lambda watch)", target.base_url, target.logs, hooks=HOOKS)
         finally:
@@ -172,7 +236,7 @@ class SchemaFuzz(unittest.TestCase):
             with open(segment, "wb") as f:
                 f.write(bytes(range(256)) * 8)
             r2_put(persist, EXAMPLE_OBJECT, segment, "video/mp2t")
-            target = WorkerTarget(schema_env(self.store), persist_to=persist)
+            target = WorkerTarget(schema_env(self.store, **WORKER_LIMITS), persist_to=persist)
             try:
                 self.check_run("Worker (wrangler dev)", target.base_url, target.logs)
             finally:
