@@ -472,7 +472,10 @@ async fn platform_verdicts_count_only_for_their_own_check() {
     assert_eq!(format!("Bearer {}.{}", check_a.signing_input, b64(&check_a.signature)), a);
     let yes_a = Verdict { check: check_a.clone(), valid: true };
     assert!(matches!(s.step(&req_a, NOW, &Answers { signature: Some(yes_a.clone()), admission: None }), Step::Done(Reply::Response(r)) if r.status == 200));
-    assert!(matches!(s.step(&req_b, NOW, &Answers { signature: Some(yes_a.clone()), admission: None }), Step::Verify(c) if c != check_a), "a verdict for another token");
+    assert!(
+        matches!(s.step(&req_b, NOW, &Answers { signature: Some(yes_a.clone()), admission: None }), Step::Verify(c) if c != check_a),
+        "a verdict for another token"
+    );
     let no_a = Verdict { check: check_a, valid: false };
     let Step::Done(Reply::Response(r)) = s.step(&req_a, NOW, &Answers { signature: Some(no_a), admission: None }) else { panic!() };
     assert_eq!((r.status, json_of(&r)["message"].as_str()), (401, Some(AuthFailure::BadSignature.message())));
@@ -710,6 +713,9 @@ fn the_audit_names_the_caller_and_what_was_signed() {
     let audit = respond(&quiet, &post("/presign", ONE, Some(&token))).audit.unwrap();
     assert!(audit.keys.is_empty() && audit.keys_omitted && audit.count == 1);
     // Auth off: the caller is anonymous.
-    let open = Service::new(Config::from_pairs([("ENABLE_PRESIGN", "true"), ("S3_BUCKET", "b"), ("AWS_ACCESS_KEY_ID", "AK"), ("AWS_SECRET_ACCESS_KEY", "SK")]), ObjectStore::Present);
+    let open = Service::new(
+        Config::from_pairs([("ENABLE_PRESIGN", "true"), ("S3_BUCKET", "b"), ("AWS_ACCESS_KEY_ID", "AK"), ("AWS_SECRET_ACCESS_KEY", "SK")]),
+        ObjectStore::Present,
+    );
     assert_eq!(respond(&open, &post("/presign", ONE, None)).audit.unwrap().caller.as_deref(), Some("anonymous"));
 }
