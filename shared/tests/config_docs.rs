@@ -20,9 +20,13 @@ fn names_read() -> BTreeSet<String> {
     let value = |name: &str| -> Option<String> {
         seen.borrow_mut().insert(name.to_owned());
         Some(match name {
-            "ENABLE_PRESIGN" | "PRESIGN_SINGLE_USE" | "SERVE_OBJECTS" | "S3_FORCE_PATH_STYLE" | "PRESIGN_REQUIRE_CHECKSUM" | "PRESIGN_ALLOW_DELETE" => {
-                "true".into()
-            }
+            "ENABLE_PRESIGN"
+            | "PRESIGN_SINGLE_USE"
+            | "SERVE_OBJECTS"
+            | "S3_FORCE_PATH_STYLE"
+            | "PRESIGN_REQUIRE_CHECKSUM"
+            | "PRESIGN_ALLOW_DELETE"
+            | "LOG_OBJECT_KEYS" => "true".into(),
             "PRESIGN_MAX_BYTES" | "PRESIGN_PART_BYTES" => "10485760".into(),
             "S3_ENDPOINT" => "http://127.0.0.1:9000".into(),
             "AUTH_JWKS_URL" => "https://idp.test/jwks".into(),
