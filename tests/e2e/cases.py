@@ -463,7 +463,7 @@ class JwksTrickleTimeoutCases(JwksTimeoutCases):
     initial_mode = "trickle"
 
 
-# ---------- the fetch policy (SPEC.md, AUTH_JWKS_URL): TLS trust, redirects, size cap ----------
+# ---------- the fetch policy (docs/contract.md, AUTH_JWKS_URL): TLS trust, redirects, size cap ----------
 
 def assert_auth_unavailable(test, r):
     """503 `auth_unavailable` and no URL (a pass, 200 with a URL, fails here, not with a KeyError)."""

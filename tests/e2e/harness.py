@@ -635,7 +635,7 @@ def local_ca():
 
 # ---------- a JWKS server the test controls ----------
 
-KEY_SET_CAP = 256 * 1024  # SPEC.md, AUTH_JWKS_URL: the most an adapter may take of a key set
+KEY_SET_CAP = 256 * 1024  # docs/contract.md, AUTH_JWKS_URL: the most an adapter may take of a key set
 # Bounds of every long answer (PaddedKeySet, EndlessKeySet, "trickle"), so that the server always
 # ends by itself, whatever the client does. 48 MiB is what a client that buffers the whole body
 # pulls on loopback in well under a second (measured: over 100 MiB/s through workerd), and far
