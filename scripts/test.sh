@@ -7,9 +7,15 @@ cd "$root"
 started=$(date +%s)
 step() { printf '\n=== %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
 
+step "format (rustfmt): seconds, before anything is installed"
+scripts/lint.sh --fmt-only
+
 step "setup"
 scripts/setup.sh --worker
 scripts/setup-browser.sh
+
+step "lint: clippy -D warnings (native, wasm32 core, Worker), shellcheck, ruff"
+scripts/lint.sh
 
 step "core: unit, contract and SDK differential tests"
 cargo test --locked -p presign-core
