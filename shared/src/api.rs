@@ -72,6 +72,8 @@ pub struct PartItem<'a> {
     pub part_number: serde_json::Number,
     #[serde(borrow)]
     pub content_md5: Option<Cow<'a, str>>,
+    /// Refused, as on `/presign/request`: parts are verified with `contentMd5`.
+    pub checksum_sha256: Option<serde::de::IgnoredAny>,
 }
 
 /// The headers an upload must send, exactly as signed.

@@ -315,6 +315,9 @@ impl Signer<'_> {
             .enumerate()
             .map(|(i, p)| {
                 let signed = part_number(&p.part_number).and_then(|n| {
+                    if p.checksum_sha256.is_some() {
+                        return Err(ApiError::InvalidChecksum(ChecksumProblem::Sha256OnPart));
+                    }
                     let headers = self.part(n, plan, p.content_md5.as_ref())?;
                     let request = S3Request { operation: Operation::UploadPart, key: &r.key, upload_id: Some(id), part_number: Some(n), headers };
                     Ok(SignedUpload { part_number: Some(n), ..self.sign(&request, true) })

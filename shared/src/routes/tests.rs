@@ -615,6 +615,9 @@ fn the_part_plan_signs_each_parts_length() {
     let bad = json!({"key": "content/big.mp4", "uploadId": "u-1", "contentLength": 12 * MIB, "parts": [{"partNumber": 1}, {"partNumber": 4}]});
     let (status, v) = sign(&s, "/presign/parts", &bad);
     assert_eq!((status, v["error"].as_str(), v["index"].as_u64()), (400, Some("invalid_part"), Some(1)));
+    let sha = json!({"key": "content/big.mp4", "uploadId": "u-1", "parts": [{"partNumber": 1}, {"partNumber": 2, "checksumSha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}]});
+    let (status, v) = sign(&s, "/presign/parts", &sha);
+    assert_eq!((status, v["error"].as_str(), v["index"].as_u64()), (400, Some("invalid_checksum"), Some(1)));
     let (status, v) = sign(&s, "/presign/parts", &json!({"key": "content/big.mp4", "uploadId": "u-1", "parts": []}));
     assert_eq!((status, v["error"].as_str()), (400, Some("invalid_json")));
 }
