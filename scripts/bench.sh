@@ -8,7 +8,9 @@ tools="${PRESIGN_TOOLS:-$HOME/.cache/presign-tools}"
 cd "$root"
 scripts/setup.sh >/dev/null
 
-command -v wrk >/dev/null || { [ "$(id -u)" -eq 0 ] && apt-get install -y -q wrk >/dev/null || sudo apt-get install -y -q wrk >/dev/null; }
+if ! command -v wrk >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then apt-get install -y -q wrk >/dev/null; else sudo apt-get install -y -q wrk >/dev/null; fi
+fi
 scripts/setup-worker.sh >/dev/null
 
 node_dir="$tools/node-bench"

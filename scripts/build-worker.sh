@@ -9,7 +9,8 @@ tools="${PRESIGN_TOOLS:-$HOME/.cache/presign-tools}"
 locked() { awk -v n="$1" '$0 == "name = \"" n "\"" { getline; gsub(/version = |"/, ""); print; exit }' "$root/Cargo.lock"; }
 
 "$root/scripts/setup-worker.sh" >&2
-export WASM_BINDGEN_BIN="$tools/wasm-bindgen-cli-$(locked wasm-bindgen)/bin/wasm-bindgen"
+bindgen_version="$(locked wasm-bindgen)"
+export WASM_BINDGEN_BIN="$tools/wasm-bindgen-cli-$bindgen_version/bin/wasm-bindgen"
 export WASM_OPT_BIN="$tools/node/node_modules/binaryen/bin/wasm-opt"
 export ESBUILD_BIN="$tools/node/node_modules/.bin/esbuild"
 # The workspace release profile is tuned for the Lambda (hot path at opt-level 3, strip). For

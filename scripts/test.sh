@@ -32,7 +32,7 @@ cargo build --locked -p presign-core --target wasm32-unknown-unknown --no-defaul
 step "lambda: unit tests and release build"
 cargo test --locked -p presign-lambda
 cargo build --locked --release -p presign-lambda
-ls -l target/release/presign-lambda | awk '{print "presign-lambda release binary: " $5 " bytes"}'
+echo "presign-lambda release binary: $(stat -c %s target/release/presign-lambda) bytes"
 
 step "deployment config: sam validate, sam validate --lint, cfn-lint"
 scripts/check-deploy-config.sh
