@@ -2,8 +2,10 @@
 """A CORS layer in front of the local S3-compatible store (s3s-fs sends no CORS headers), so a
 browser page can PUT to presigned URLs cross-origin, as it would to a bucket with a CORS rule.
 
-It answers preflights for the allowed origins with exactly the headers the presign response
-lists (content-type, if-none-match), forwards everything else unchanged (the Host header too:
+It answers preflights for the allowed origins with the methods of single and multipart uploads
+and the headers a presign response can list (content-type, content-md5, x-amz-checksum-sha256,
+if-none-match; a browser sets content-length itself), exposes ETag (multipart clients read
+it from each part's answer), forwards everything else unchanged (the Host header too:
 it is signed), and adds Access-Control-Allow-Origin to the store's answers.
 
 Usage: store_cors_proxy.py --listen 9015 --upstream 127.0.0.1:9014 --origins http://localhost:5173,...
@@ -14,8 +16,8 @@ import http.client
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-ALLOW_METHODS = "GET, HEAD, PUT"
-ALLOW_HEADERS = "content-type, if-none-match"
+ALLOW_METHODS = "GET, HEAD, PUT, POST, DELETE"
+ALLOW_HEADERS = "content-type, content-md5, x-amz-checksum-sha256, if-none-match"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection"}
 
 
