@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the service locally, nothing to configure:
 #   - s3s-fs (a real S3-compatible store that verifies signatures) on 127.0.0.1 with a bucket,
-#     behind a CORS layer (scripts/store_cors_proxy.py) so browser pages on CORS_ORIGINS can PUT,
+#     behind a CORS layer (scripts/store_cors_proxy.py) so browser pages on CORS_ORIGINS can
+#     upload, single PUTs and multipart (PUT, POST, GET, DELETE; the signed headers; ETag exposed),
 #   - the Lambda function under `cargo lambda watch` (rebuilds on change),
 #   - a generated development JWT secret and store credentials, written to an env file,
 # then prints a token and ready-to-paste curl commands. Ctrl-C stops everything it started.
@@ -46,8 +47,10 @@ fi
   cat "$dev/secrets.env"
 } > "$dev/dev.env"
 chmod 600 "$dev/dev.env"
+set -a
 # shellcheck disable=SC1091
-set -a; . "$dev/dev.env"; set +a
+. "$dev/dev.env"
+set +a
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -95,7 +98,7 @@ cat <<EOF2
 Presign service running locally.
   function:  $base   (cargo lambda watch; edits rebuild it)
   store:     http://127.0.0.1:$store_port  bucket "$bucket", objects under $dev/store/$bucket
-             (CORS for browser PUTs from: $CORS_ORIGINS)
+             (CORS for browser uploads, multipart too, from: $CORS_ORIGINS)
   env file:  $dev/dev.env   (read by cargo lambda watch --env-file)
 
 A development token (valid 12 h):

@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """A CORS layer in front of the local S3-compatible store (s3s-fs sends no CORS headers), so a
-browser page can PUT to presigned URLs cross-origin, as it would to a bucket with a CORS rule.
+browser page can upload to presigned URLs cross-origin, as it would to a bucket with a CORS rule:
+single PUTs and multipart uploads (Uppy's signRequest: POST to create and complete, PUT parts,
+GET to list them, DELETE to abort or to delete the object).
 
-It answers preflights for the allowed origins with the methods of single and multipart uploads
-and the headers a presign response can list (content-type, content-md5, x-amz-checksum-sha256,
-if-none-match; a browser sets content-length itself), exposes ETag (multipart clients read
-it from each part's answer), forwards everything else unchanged (the Host header too:
-it is signed), and adds Access-Control-Allow-Origin to the store's answers.
+It answers preflights for the allowed origins with the methods of those operations and the
+headers the service signs (content-type, content-length, content-md5, x-amz-checksum-sha256,
+if-none-match), forwards everything else unchanged (the Host header too: it is signed), and adds
+Access-Control-Allow-Origin to the store's answers, with ETag exposed: a page reads each part's
+ETag to build the CompleteMultipartUpload body.
 
 Usage: store_cors_proxy.py --listen 9015 --upstream 127.0.0.1:9014 --origins http://localhost:5173,...
 """
@@ -17,7 +19,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ALLOW_METHODS = "GET, HEAD, PUT, POST, DELETE"
-ALLOW_HEADERS = "content-type, content-md5, x-amz-checksum-sha256, if-none-match"
+# Every header /presign* can sign (docs/contract.md). A browser sets content-length itself and
+# never asks for it in a preflight; it is listed for clients that do.
+ALLOW_HEADERS = "content-type, content-length, content-md5, x-amz-checksum-sha256, if-none-match"
+EXPOSE_HEADERS = "ETag"
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authorization", "proxy-connection"}
 
 
@@ -35,7 +40,7 @@ def make_handler(upstream_host, upstream_port, origins):
         def cors_headers(self, origin):
             if origin:
                 self.send_header("Access-Control-Allow-Origin", origin)
-                self.send_header("Access-Control-Expose-Headers", "ETag")
+                self.send_header("Access-Control-Expose-Headers", EXPOSE_HEADERS)
             self.send_header("Vary", "Origin")
 
         def do_OPTIONS(self):

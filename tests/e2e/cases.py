@@ -33,16 +33,18 @@ def upload(answer, data=SEGMENT, headers=None):
 
 
 class WithStoreAndTarget:
-    """Mixin for a unittest.TestCase with `make_target(env)`: one store and one adapter per
-    class, configured with `base_env` plus `extra_env`."""
+    """Mixin for a unittest.TestCase with `make_target(env)`: one store (`store_class`: s3s-fs
+    unless a class needs harness.SeaweedStore) and one adapter per class, configured with
+    `base_env` plus `extra_env`."""
 
     store = None
     target = None
+    store_class = Store
     extra_env = {}
 
     @classmethod
     def setUpClass(cls):
-        cls.store = Store()
+        cls.store = cls.store_class()
         try:
             cls.target = cls.make_target(base_env(cls.store, **cls.extra_env))
         except BaseException:

@@ -1,5 +1,5 @@
-"""Shared machinery for the end-to-end tests: a real S3-compatible store that verifies SigV4
-(s3s-fs), the Lambda Runtime API test double, the Lambda and Worker targets, tokens, and an
+"""Shared machinery for the end-to-end tests: real S3-compatible stores that verify SigV4
+(s3s-fs, and SeaweedFS where a test needs checksums verified), the Lambda Runtime API test double, the Lambda and Worker targets, tokens, and an
 independent SigV4 signer for reading objects back.
 
 Standard library only, so the suite runs on a fresh machine with nothing but Python 3.
@@ -25,11 +25,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOOLS = os.environ.get("PRESIGN_TOOLS", os.path.expanduser("~/.cache/presign-tools"))
 S3S_BIN = os.environ.get("S3S_FS_BIN", os.path.join(TOOLS, "s3s-fs", "bin", "s3s-fs"))
+WEED_BIN = os.environ.get("SEAWEEDFS_BIN", os.path.join(TOOLS, "seaweedfs", "bin", "weed"))
 # Cargo's output folder: $CARGO_TARGET_DIR when set (as cargo reads it), else target/ in the repo.
 TARGET_DIR = os.path.abspath(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"))
 LAMBDA_BIN = os.environ.get("PRESIGN_LAMBDA_BIN", os.path.join(TARGET_DIR, "release", "presign-lambda"))
@@ -46,6 +48,21 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def free_ports(n):
+    """`n` distinct free ports: each socket stays bound until all are picked, so no port is
+    handed out twice (calling free_port() n times may)."""
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
 
 
 def wait_for_port(port, timeout=30.0, proc=None):
@@ -82,6 +99,8 @@ def hs256_token(claims=None, secret_b64=JWT_SECRET, exp_in=300):
 class Store:
     """s3s-fs on 127.0.0.1 with one bucket; verifies presigned SigV4 signatures and expiry."""
 
+    name = "s3s-fs"
+
     def __init__(self):
         if not os.path.exists(S3S_BIN):
             raise RuntimeError(f"s3s-fs not found at {S3S_BIN}; run scripts/setup.sh")
@@ -108,13 +127,105 @@ class Store:
         return http(method, url)
 
 
-def sigv4_presign(method, endpoint, bucket, key, access_key, secret_key, region="us-east-1", expires=60):
-    """An independent, minimal SigV4 query presigner (path style, host header only)."""
+class SeaweedStore:
+    """SeaweedFS 4.48 (`weed server`: master, volume, filer and S3 in one process) on 127.0.0.1
+    with one bucket, the same interface as Store. Besides SigV4 and expiry it verifies a signed
+    Content-MD5 and x-amz-checksum-sha256 without writing the bad bytes, which s3s-fs does not
+    (../shared/notes/s3-store.md); it takes about 3.5 s to start and 160 MiB. Every port is
+    picked here, all distinct, so runs side by side never share one. It writes gRPC socket files
+    under /tmp named by their ports whatever `-dir` says: they are removed with the store."""
+
+    name = "seaweedfs"
+
+    def __init__(self, timeout=60):
+        if not os.path.exists(WEED_BIN):
+            raise RuntimeError(f"SeaweedFS not found at {WEED_BIN}; run scripts/setup.sh")
+        self.dir = tempfile.mkdtemp(prefix="presign-seaweed-")
+        data = os.path.join(self.dir, "data")
+        os.makedirs(data)
+        master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = free_ports(8)
+        self.port = s3
+        self.endpoint = f"http://127.0.0.1:{s3}"
+        self.sockets = [os.path.join("/tmp", f"seaweedfs-{name}-grpc-{port}.sock") for name, port in
+                        (("master", master_grpc), ("volume", volume_grpc), ("filer", filer_grpc), ("s3", s3_grpc))]
+        self._remove_sockets()  # left by a killed run that had the same port numbers
+        config = os.path.join(self.dir, "s3.json")
+        with open(config, "w") as f:
+            json.dump({"identities": [{"name": "e2e", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                                       "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}, f)
+        self.log = open(os.path.join(self.dir, "weed.log"), "w")
+        self.proc = subprocess.Popen(
+            [WEED_BIN, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+             f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.volumeSizeLimitMB=64",
+             "-master.telemetry=false", f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=8",
+             "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
+             f"-filer.localSocket={os.path.join(self.dir, 'filer.sock')}",
+             "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+             f"-s3.config={config}", f"-s3.localSocket={os.path.join(self.dir, 's3.sock')}"],
+            stdout=self.log, stderr=subprocess.STDOUT, cwd=self.dir)
+        atexit.register(self.stop)  # a 160 MiB process must not outlive an interrupted run
+        try:
+            self._create_bucket(time.time() + timeout)
+        except BaseException:
+            tail = self.logs()[-3000:]
+            self.stop()
+            raise RuntimeError(f"SeaweedFS did not start:\n{tail}")
+
+    def _create_bucket(self, deadline):
+        """Polls until S3 answers, then creates the bucket with a signed PUT /bucket (retried
+        while the filer behind S3 is not ready yet)."""
+        last = None
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"weed exited with {self.proc.returncode}")
+            try:
+                url = sigv4_presign("PUT", self.endpoint, BUCKET, None, ACCESS_KEY, SECRET_KEY)
+                last = http("PUT", url, timeout=2)
+                if last.status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"no bucket on {self.endpoint}: " + (f"{last.status} {last.text[:300]}" if last else "no answer"))
+
+    def logs(self):
+        with open(self.log.name, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def _remove_sockets(self):
+        for path in self.sockets:
+            try:
+                os.remove(path)
+            except FileNotFoundError:
+                pass
+
+    def stop(self):
+        """Kills the process by its PID (its graceful stop takes many seconds, and the data
+        goes anyway), then removes its data dir and socket files. Safe to call twice."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+        self.log.close()
+        self._remove_sockets()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        atexit.unregister(self.stop)
+
+    def get(self, key, method="GET"):
+        """Reads an object back with a URL signed by this module's own SigV4 code."""
+        url = sigv4_presign(method, self.endpoint, BUCKET, key, ACCESS_KEY, SECRET_KEY)
+        return http(method, url)
+
+
+def sigv4_presign(method, endpoint, bucket, key, access_key, secret_key, region="us-east-1", expires=60, query=None):
+    """An independent, minimal SigV4 query presigner (path style, host header only). `key=None`
+    signs the bucket itself (`/bucket`, as CreateBucket); `query` adds signed parameters."""
     t = time.gmtime()
     amz_date = time.strftime("%Y%m%dT%H%M%SZ", t)
     date = amz_date[:8]
     host = urllib.parse.urlparse(endpoint).netloc
-    path = "/" + urllib.parse.quote(bucket, safe="") + "/" + urllib.parse.quote(key, safe="/~")
+    path = "/" + urllib.parse.quote(bucket, safe="")
+    if key is not None:
+        path += "/" + urllib.parse.quote(key, safe="/~")
     scope = f"{date}/{region}/s3/aws4_request"
     params = {
         "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
@@ -123,6 +234,7 @@ def sigv4_presign(method, endpoint, bucket, key, access_key, secret_key, region=
         "X-Amz-Expires": str(expires),
         "X-Amz-SignedHeaders": "host",
     }
+    params.update(query or {})
     query = "&".join(f"{urllib.parse.quote(k, safe='~')}={urllib.parse.quote(v, safe='~')}" for k, v in sorted(params.items()))
     canonical = f"{method}\n{path}\n{query}\nhost:{host}\n\nhost\nUNSIGNED-PAYLOAD"
     to_sign = f"AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
@@ -154,6 +266,30 @@ def http(method, url, headers=None, body=None, timeout=10):
             return Reply(r.status, dict(r.headers), r.read())
     except urllib.error.HTTPError as e:
         return Reply(e.code, dict(e.headers), e.read())
+
+
+def http_exact(method, url, headers, body=b"", timeout=30):
+    """Sends exactly `headers` (and Host), with the body framed by its own Content-Length: no
+    header added by a client library (urllib adds a Content-Type to every body). A signed
+    content-length other than len(body) so reaches the store as a request whose length differs
+    from the signed one, as a browser would send it. A store may answer a refused request before
+    it has read the body and close the connection: the answer is still read."""
+    u = urllib.parse.urlsplit(url)
+    conn = HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        conn.putrequest(method, u.path + (f"?{u.query}" if u.query else ""), skip_accept_encoding=True)
+        for k, v in headers.items():
+            if k.lower() != "content-length":
+                conn.putheader(k, v)
+        conn.putheader("Content-Length", str(len(body)))
+        try:
+            conn.endheaders(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # a store that refuses a request answers before reading its body, and closes
+        r = conn.getresponse()
+        return Reply(r.status, dict(r.getheaders()), r.read())
+    finally:
+        conn.close()
 
 
 # ---------- the Lambda Runtime API test double ----------

@@ -8,6 +8,7 @@ import time
 import unittest
 
 import cases
+import store_cases
 from harness import LAMBDA_BIN, SECRET_KEY, LambdaTarget, RuntimeApi, Store, base_env, hs256_token, http
 
 
@@ -60,6 +61,8 @@ globals().update(cases.bind("Lambda", LambdaTarget, {"SingleUse": cases.SingleUs
                                                      "JwksTooManyRedirects": cases.JwksTooManyRedirectsCases,
                                                      "JwksSizeCap": cases.JwksSizeCapCases,
                                                      "JwksEndlessBody": cases.JwksEndlessBodyCases}))
+# Multipart, the byte fields, DeleteObject: outcomes decided by the store (s3s-fs and SeaweedFS).
+globals().update(cases.bind("Lambda", LambdaTarget, store_cases.CASES))
 
 
 class LambdaInit(unittest.TestCase):

@@ -9,6 +9,7 @@ import time
 import unittest
 
 import cases
+import store_cases
 from harness import ORIGIN, LambdaTarget, Store, WorkerTarget, base_env, http, r2_put
 
 
@@ -30,6 +31,8 @@ globals().update(cases.bind("Worker", WorkerTarget, {"SingleUse": cases.SingleUs
                                                      "JwksTooManyRedirects": cases.JwksTooManyRedirectsCases,
                                                      "JwksSizeCap": cases.JwksSizeCapCases,
                                                      "JwksEndlessBody": cases.JwksEndlessBodyCases}))
+# Multipart, the byte fields, DeleteObject: outcomes decided by the store (s3s-fs and SeaweedFS).
+globals().update(cases.bind("Worker", WorkerTarget, store_cases.CASES))
 
 
 class Parity(unittest.TestCase):
