@@ -147,12 +147,13 @@ ESBUILD = os.path.join(TOOLS, "node", "node_modules", ".bin", "esbuild")
 MIB = 1 << 20
 
 
-def uppy_bundle():
-    """Uppy 6 (@uppy/core, @uppy/aws-s3: scripts/setup-browser.sh) bundled by esbuild
-    (scripts/setup-worker.sh) for uppy.html: browser/uppy-entry.mjs, resolved in NODE_DIR."""
-    shutil.copy(os.path.join(BROWSER_DIR, "uppy-entry.mjs"), os.path.join(NODE_DIR, "uppy-entry.mjs"))
+def uppy_bundle(node_dir=NODE_DIR):
+    """Uppy (@uppy/core, @uppy/aws-s3: scripts/setup-browser.sh installs 6 in NODE_DIR, 5 in
+    NODE_DIR/uppy5) bundled by esbuild (scripts/setup-worker.sh) for uppy.html and uppy5.html:
+    browser/uppy-entry.mjs, resolved in `node_dir`."""
+    shutil.copy(os.path.join(BROWSER_DIR, "uppy-entry.mjs"), os.path.join(node_dir, "uppy-entry.mjs"))
     run = subprocess.run([ESBUILD, "uppy-entry.mjs", "--bundle", "--format=iife", "--log-level=warning"],
-                         cwd=NODE_DIR, capture_output=True, timeout=60)
+                         cwd=node_dir, capture_output=True, timeout=60)
     if run.returncode != 0:
         raise RuntimeError(f"esbuild failed: {run.stderr.decode()[-2000:]}")
     return run.stdout
@@ -198,7 +199,8 @@ class UppyPage:
 
     @classmethod
     def setUpClass(cls):
-        cls.page = PageServer({"/uppy.js": uppy_bundle(), "/data/small": cls.SMALL, "/data/big": cls.BIG})
+        cls.page = PageServer({"/uppy.js": uppy_bundle(), "/uppy5.js": uppy_bundle(os.path.join(NODE_DIR, "uppy5")),
+                               "/data/small": cls.SMALL, "/data/big": cls.BIG})
         cls.store = uppy_store(cls.page.origin)
         env = base_env(cls.store, CORS_ORIGINS=cls.page.origin, PRESIGN_MAX_BYTES=cls.MAX_BYTES, **cls.extra_env)
         cls.api = cls.serve(env)
@@ -209,10 +211,11 @@ class UppyPage:
         cls.store.stop()
         cls.page.stop()
 
-    def uppy(self, name, multipart, prefix=None, **more):
-        """Uploads SMALL or BIG (`name` small.mp4 or big.mp4) with Uppy as `prefix` + `name`."""
+    def uppy(self, name, multipart, prefix=None, page="/uppy.html", **more):
+        """Uploads SMALL or BIG (`name` small.mp4 or big.mp4) with Uppy 6 (or 5: uppy5.html) as
+        `prefix` + `name`."""
         prefix = prefix or f"content/uppy-{time.time_ns()}/"
-        result = in_browser(self.page, "/uppy.html", api=self.api.base_url, token=hs256_token(), prefix=prefix,
+        result = in_browser(self.page, page, api=self.api.base_url, token=hs256_token(), prefix=prefix,
                             name=name, type="video/mp4", dataPath="/data/" + name.split(".")[0], multipart=multipart,
                             reportConsole=True, **more)
         return prefix + name, result
@@ -288,6 +291,36 @@ class UppyCases(UppyPage):
                 self.assertEqual(self.store.get(key).status, 404)
             else:
                 self.assert_stored(key, data)
+
+
+    def test_uppy5_callbacks_on_presign_request(self):
+        # docs/clients.md's mapping of Uppy 5's callbacks (uppy5.html): a single PUT through
+        # getUploadParameters; createMultipartUpload, signPart for each part (Uppy 5 sends
+        # several at once), completeMultipartUpload.
+        for name, multipart, data in (("small.mp4", False, self.SMALL), ("big.mp4", True, self.BIG)):
+            with self.subTest(multipart=multipart):
+                key, r = self.uppy(name, multipart, page="/uppy5.html")
+                self.assertEqual((r["error"], r["failed"], r["console"]), (None, [], []), r)
+                self.assertEqual(len(r["successful"]), 1, r)
+                requests = r["requests"]
+                if multipart:
+                    upload_id = requests[1].get("uploadId")
+                    requests[1:4] = sorted(requests[1:4], key=lambda q: q["partNumber"])
+                    self.assertEqual(requests, [
+                        {"method": "POST", "key": key},
+                        *({"method": "PUT", "key": key, "uploadId": upload_id, "partNumber": n} for n in (1, 2, 3)),
+                        {"method": "POST", "key": key, "uploadId": upload_id},
+                    ])
+                else:
+                    self.assertEqual(requests, [{"method": "PUT", "key": key}])
+                self.assert_stored(key, data)
+
+    def test_uppy5_list_parts_and_abort(self):
+        # The callbacks Uppy 5 calls on resume (listParts) and cancel (abortMultipartUpload).
+        _, r = self.uppy("big.mp4", True, page="/uppy5.html", steps=True)
+        self.assertEqual(r["error"], None, r)
+        self.assertEqual(r["steps"], [["UploadPart", 200], ["listParts", [[1, 5 * MIB]]], ["abortMultipartUpload"],
+                                      ["listParts", "Error: ListParts failed: 404"]])
 
 
 class UppySingleUseCases(UppyPage):
