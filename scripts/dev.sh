@@ -117,7 +117,9 @@ Upload with it (the bytes go straight to the store):
 
 Or from a browser: open
   http://127.0.0.1:$page_port/#api=$base&token=$token
-choose a file and press Upload (the page POSTs /presign, then PUTs the file to the store).
+choose a file and press Upload: the page signs each request with POST /presign/request and sends
+the bytes straight to the store, a large file in parts with a progress bar. Below it, the page
+prints the curl commands of the same multipart upload (create, parts, complete).
 
 Ctrl-C stops the store, the function and the page.
 EOF2

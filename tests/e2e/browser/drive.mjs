@@ -1,5 +1,7 @@
 // Opens the test page in Debian's Chromium (headless, via playwright-core) and runs one upload
 // scenario in it. Usage: node drive.mjs <page-url> '<json args for upload()>'. Prints JSON.
+// With `"reportConsole": true` in the args, the result also lists the page's console errors
+// and uncaught exceptions under "console".
 import { chromium } from "playwright-core";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,8 +17,13 @@ const browser = await chromium.launchPersistentContext(profile, {
 });
 try {
   const page = await browser.newPage();
+  const consoleErrors = [];
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
   await page.goto(pageUrl);
-  const result = await page.evaluate((args) => upload(args), JSON.parse(argsJson));
+  const args = JSON.parse(argsJson);
+  const result = await page.evaluate((a) => upload(a), args);
+  if (args.reportConsole) result.console = consoleErrors;
   console.log(JSON.stringify(result));
 } finally {
   await browser.close();
