@@ -11,8 +11,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import (KEY_SET_CAP, ORIGIN, SECRETS, STREAM_MAX_BYTES, EndlessKeySet, KeySet, PaddedKeySet,
-                     Redirect, Store, base_env, hs256_token, http)
+from harness import KEY_SET_CAP, ORIGIN, SECRETS, STREAM_MAX_BYTES, EndlessKeySet, KeySet, PaddedKeySet, Redirect, Store, base_env, hs256_token, http
 
 SEGMENT = bytes(range(256)) * 64  # 16 KiB of "encrypted" bytes
 
@@ -135,10 +134,12 @@ class AdapterCases(WithStoreAndTarget):
 
     def test_unauthorized(self):
         body = json.dumps({"key": "content/a.ts", "contentType": "video/mp2t"}).encode()
-        for hs in ({"content-type": "application/json"},
-                   {"content-type": "application/json", "authorization": "Bearer nope"},
-                   {"content-type": "application/json", "authorization": "Bearer " + hs256_token(exp_in=-3600)},
-                   {"content-type": "application/json", "authorization": "Bearer " + hs256_token(secret_b64="b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlci1zZWNyZXQ=")}):
+        for hs in (
+            {"content-type": "application/json"},
+            {"content-type": "application/json", "authorization": "Bearer nope"},
+            {"content-type": "application/json", "authorization": "Bearer " + hs256_token(exp_in=-3600)},
+            {"content-type": "application/json", "authorization": "Bearer " + hs256_token(secret_b64="b3RoZXItc2VjcmV0LW90aGVyLXNlY3JldC1vdGhlci1zZWNyZXQ=")},
+        ):
             r = self.target.request("POST", "/presign", hs, body)
             self.assertEqual((r.status, r.json()["error"]), (401, "unauthorized"))
             self.assertEqual(r.headers.get("www-authenticate"), "Bearer")
@@ -158,7 +159,12 @@ class AdapterCases(WithStoreAndTarget):
             ("/presign", b'{"key":"private/a.ts","contentType":"video/mp2t"}', 403, "prefix_not_allowed"),
             ("/presign", b'{"key":"content/a.ts","contentType":"not a type"}', 400, "invalid_content_type"),
             ("/presign", json.dumps({"key": "content/a.ts", "contentType": "video/mp2t", "pad": "x" * 17000}).encode(), 413, "payload_too_large"),
-            ("/presign/batch", b'{"files":[{"key":"content/a.ts","contentType":"video/mp2t"},{"key":"content//b.ts","contentType":"video/mp2t"}]}', 400, "invalid_key"),
+            (
+                "/presign/batch",
+                b'{"files":[{"key":"content/a.ts","contentType":"video/mp2t"},{"key":"content//b.ts","contentType":"video/mp2t"}]}',
+                400,
+                "invalid_key",
+            ),
         ]
         for path, body, status, code in cases:
             r = self.target.request("POST", path, auth_headers(), body)
@@ -182,8 +188,9 @@ class AdapterCases(WithStoreAndTarget):
             self.assertEqual((r.status, r.json()["error"]), (405, "method_not_allowed"), method)
 
     def test_cors(self):
-        r = self.target.request("OPTIONS", "/presign", {"origin": ORIGIN, "access-control-request-method": "POST",
-                                                         "access-control-request-headers": "authorization, content-type"})
+        r = self.target.request(
+            "OPTIONS", "/presign", {"origin": ORIGIN, "access-control-request-method": "POST", "access-control-request-headers": "authorization, content-type"}
+        )
         self.assertEqual(r.status, 204)
         self.assertEqual(r.headers.get("access-control-allow-origin"), ORIGIN)
         self.assertEqual(r.headers.get("access-control-allow-methods"), "GET, HEAD, POST, OPTIONS")
@@ -233,8 +240,10 @@ class ExpiryCases(WithStoreAndTarget):
 def bind(adapter, make_target, case_lists):
     """One unittest class per case list, bound to an adapter: bind("Lambda", LambdaTarget,
     {"Expiry": ExpiryCases}) gives {"LambdaExpiry": <class>} for a module's globals()."""
-    return {f"{adapter}{name}": type(f"{adapter}{name}", (cases, unittest.TestCase), {"make_target": staticmethod(make_target)})
-            for name, cases in case_lists.items()}
+    return {
+        f"{adapter}{name}": type(f"{adapter}{name}", (cases, unittest.TestCase), {"make_target": staticmethod(make_target)})
+        for name, cases in case_lists.items()
+    }
 
 
 class JwksFixture:
@@ -251,6 +260,7 @@ class JwksFixture:
     @classmethod
     def setUpClass(cls):
         from harness import jwt_fixture, local_ca
+
         cls.fixture = jwt_fixture()
         cls.servers, cls.store, cls.target = [], None, None
         try:
@@ -278,6 +288,7 @@ class JwksFixture:
     def start_server(cls, tls=None, routes=None):
         """Another JwksServer serving the fixture's key set, stopped with the class."""
         from harness import JwksServer
+
         server = JwksServer(cls.fixture["jwks"], tls=tls, routes=routes)
         cls.servers.append(server)
         return server
@@ -350,8 +361,10 @@ class JwksAlgorithmCases(JwksFixture):
 
 def unknown_kid_token(kid):
     """A token naming a key the set does not hold (its signature is never reached)."""
+
     def b64(obj):
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
     return f"{b64({'alg': 'ES256', 'typ': 'JWT', 'kid': kid})}.{b64({'exp': int(time.time()) + 300})}.c2lnbmF0dXJl"
 
 
@@ -397,6 +410,7 @@ class JwksDownAtStartCases(JwksFixture):
     @classmethod
     def setUpClass(cls):
         from harness import JwksServer, free_port, jwt_fixture
+
         cls.fixture = jwt_fixture()
         cls.port = free_port()
         cls.jwks = None
@@ -465,6 +479,7 @@ class JwksTrickleTimeoutCases(JwksTimeoutCases):
 
 # ---------- the fetch policy (docs/contract.md, AUTH_JWKS_URL): TLS trust, redirects, size cap ----------
 
+
 def assert_auth_unavailable(test, r):
     """503 `auth_unavailable` and no URL (a pass, 200 with a URL, fails here, not with a KeyError)."""
     test.assertEqual((r.status, r.json().get("error")), (503, "auth_unavailable"), r.text)
@@ -532,7 +547,7 @@ class RedirectChain:
     def arrange(cls):
         cls.tls = cls.start_server(tls="local_ca", routes={"/keys.json": KeySet()})
         cls.chain = [f"/hop{i}" for i in range(1, cls.hops)]
-        for path, target in zip(cls.chain, cls.chain[1:] + ["/keys.json"]):
+        for path, target in zip(cls.chain, cls.chain[1:] + ["/keys.json"], strict=True):
             cls.tls.routes[path] = Redirect(cls.tls.url_for(target))
         cls.jwks.routes["/jwks.json"] = Redirect(cls.tls.url_for(cls.chain[0]))
         return cls.jwks.url
@@ -549,8 +564,7 @@ class JwksRedirectLimitCases(RedirectChain, JwksFixture):
         self.assertEqual(r.status, 200, r.text)
         self.assertEqual(upload(r.json()).status, 200)
         self.assertEqual(self.jwks.hits["/jwks.json"], 1)
-        self.assertEqual({p: self.tls.hits[p] for p in self.chain + ["/keys.json"]},
-                         {p: 1 for p in self.chain + ["/keys.json"]})
+        self.assertEqual({p: self.tls.hits[p] for p in self.chain + ["/keys.json"]}, {p: 1 for p in self.chain + ["/keys.json"]})
 
 
 class JwksTooManyRedirectsCases(RedirectChain, JwksFixture):
@@ -562,8 +576,7 @@ class JwksTooManyRedirectsCases(RedirectChain, JwksFixture):
     def test_fourth_redirect_is_not_followed(self):
         assert_auth_unavailable(self, self.call(self.fixture["token"]))
         self.assertEqual(self.jwks.hits["/jwks.json"], 1)
-        self.assertEqual({p: self.tls.hits[p] for p in self.chain}, {p: 1 for p in self.chain},
-                         "the first three redirects are followed")
+        self.assertEqual({p: self.tls.hits[p] for p in self.chain}, {p: 1 for p in self.chain}, "the first three redirects are followed")
         self.assertEqual(self.tls.hits["/keys.json"], 0, "the URL after the fourth redirect is never requested")
 
 
@@ -588,8 +601,7 @@ class JwksSizeCapCases(JwksFixture):
         self.jwks.routes["/jwks.json"] = PaddedKeySet(STREAM_MAX_BYTES)
         assert_auth_unavailable(self, self.call(self.fixture["token"]))
         self.assertTrue(self.jwks.wait_until_idle(), "the server's answer ends by its own bounds")
-        self.assertLess(self.jwks.sent["/jwks.json"], SENT_LIMIT,
-                        f"the adapter took {self.jwks.sent['/jwks.json']} bytes of a 48 MiB key set")
+        self.assertLess(self.jwks.sent["/jwks.json"], SENT_LIMIT, f"the adapter took {self.jwks.sent['/jwks.json']} bytes of a 48 MiB key set")
         time.sleep(5.2)  # the core retries a failed fetch after 5 s
         self.jwks.routes["/jwks.json"] = PaddedKeySet(KEY_SET_CAP + 1)
         assert_auth_unavailable(self, self.call(self.fixture["token"]))

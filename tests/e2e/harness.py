@@ -12,8 +12,8 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import queue
+import re
 import shutil
 import socket
 import ssl
@@ -81,6 +81,7 @@ def wait_for_port(port, timeout=30.0, proc=None):
 
 # ---------- tokens ----------
 
+
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -97,6 +98,7 @@ def hs256_token(claims=None, secret_b64=JWT_SECRET, exp_in=300):
 
 # ---------- the store ----------
 
+
 class Store:
     """s3s-fs on 127.0.0.1 with one bucket; verifies presigned SigV4 signatures and expiry."""
 
@@ -111,9 +113,23 @@ class Store:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(self.dir, "..", f"s3s-{self.port}.log"), "w")
         self.proc = subprocess.Popen(
-            [S3S_BIN, "--host", "127.0.0.1", "--port", str(self.port), "--access-key", ACCESS_KEY,
-             "--secret-key", SECRET_KEY, "--domain", f"localhost:{self.port}", self.dir],
-            stdout=self.log, stderr=subprocess.STDOUT)
+            [
+                S3S_BIN,
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--access-key",
+                ACCESS_KEY,
+                "--secret-key",
+                SECRET_KEY,
+                "--domain",
+                f"localhost:{self.port}",
+                self.dir,
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         wait_for_port(self.port, proc=self.proc)
 
     def stop(self):
@@ -147,30 +163,63 @@ class SeaweedStore:
         master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = free_ports(8)
         self.port = s3
         self.endpoint = f"http://127.0.0.1:{s3}"
-        self.sockets = [os.path.join("/tmp", f"seaweedfs-{name}-grpc-{port}.sock") for name, port in
-                        (("master", master_grpc), ("volume", volume_grpc), ("filer", filer_grpc), ("s3", s3_grpc))]
+        self.sockets = [
+            os.path.join("/tmp", f"seaweedfs-{name}-grpc-{port}.sock")
+            for name, port in (("master", master_grpc), ("volume", volume_grpc), ("filer", filer_grpc), ("s3", s3_grpc))
+        ]
         self._remove_sockets()  # left by a killed run that had the same port numbers
         config = os.path.join(self.dir, "s3.json")
         with open(config, "w") as f:
-            json.dump({"identities": [{"name": "e2e", "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
-                                       "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}, f)
+            json.dump(
+                {
+                    "identities": [
+                        {
+                            "name": "e2e",
+                            "credentials": [{"accessKey": ACCESS_KEY, "secretKey": SECRET_KEY}],
+                            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+                        }
+                    ]
+                },
+                f,
+            )
         self.log = open(os.path.join(self.dir, "weed.log"), "w")
         self.proc = subprocess.Popen(
-            [WEED_BIN, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-             f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.volumeSizeLimitMB=64",
-             "-master.telemetry=false", f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=8",
-             "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
-             f"-filer.localSocket={os.path.join(self.dir, 'filer.sock')}",
-             "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", "-s3.port.iceberg=0", "-s3.port.lance=0",
-             f"-s3.config={config}", f"-s3.localSocket={os.path.join(self.dir, 's3.sock')}"],
-            stdout=self.log, stderr=subprocess.STDOUT, cwd=self.dir)
+            [
+                WEED_BIN,
+                "server",
+                f"-dir={data}",
+                "-ip=127.0.0.1",
+                "-ip.bind=127.0.0.1",
+                f"-master.port={master}",
+                f"-master.port.grpc={master_grpc}",
+                "-master.volumeSizeLimitMB=64",
+                "-master.telemetry=false",
+                f"-volume.port={volume}",
+                f"-volume.port.grpc={volume_grpc}",
+                "-volume.max=8",
+                "-filer",
+                f"-filer.port={filer}",
+                f"-filer.port.grpc={filer_grpc}",
+                f"-filer.localSocket={os.path.join(self.dir, 'filer.sock')}",
+                "-s3",
+                f"-s3.port={s3}",
+                f"-s3.port.grpc={s3_grpc}",
+                "-s3.port.iceberg=0",
+                "-s3.port.lance=0",
+                f"-s3.config={config}",
+                f"-s3.localSocket={os.path.join(self.dir, 's3.sock')}",
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            cwd=self.dir,
+        )
         atexit.register(self.stop)  # a 160 MiB process must not outlive an interrupted run
         try:
             self._create_bucket(time.time() + timeout)
-        except BaseException:
+        except BaseException as e:
             tail = self.logs()[-3000:]
             self.stop()
-            raise RuntimeError(f"SeaweedFS did not start:\n{tail}")
+            raise RuntimeError(f"SeaweedFS did not start:\n{tail}") from e
 
     def _create_bucket(self, deadline):
         """Polls until S3 answers, then creates the bucket with a signed PUT /bucket (retried
@@ -295,6 +344,7 @@ def http_exact(method, url, headers, body=b"", timeout=30):
 
 # ---------- the Lambda Runtime API test double ----------
 
+
 class RuntimeApi:
     """Speaks the Lambda Runtime API (2018-06-01) like the Lambda service does: hands out one
     event per `next` call and collects the function's response or error."""
@@ -330,13 +380,17 @@ class RuntimeApi:
             def do_GET(self):
                 if self.path.endswith("/runtime/invocation/next"):
                     request_id, event = api.events.get()
-                    self._send(200, json.dumps(event).encode(), {
-                        "Content-Type": "application/json",
-                        "Lambda-Runtime-Aws-Request-Id": request_id,
-                        "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 30000),
-                        "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:us-east-1:123456789012:function:presign",
-                        "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000",
-                    })
+                    self._send(
+                        200,
+                        json.dumps(event).encode(),
+                        {
+                            "Content-Type": "application/json",
+                            "Lambda-Runtime-Aws-Request-Id": request_id,
+                            "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 30000),
+                            "Lambda-Runtime-Invoked-Function-Arn": "arn:aws:lambda:us-east-1:123456789012:function:presign",
+                            "Lambda-Runtime-Trace-Id": "Root=1-00000000-000000000000000000000000",
+                        },
+                    )
                 else:
                     self._send(404)
 
@@ -377,12 +431,21 @@ def v2_event(method, path, headers, body):
     raw = body or b""
     is_b64 = bool(raw) and headers.get("x-test-base64") == "1"
     return {
-        "version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
         "headers": {k.lower(): v for k, v in headers.items() if k.lower() != "x-test-base64"},
         "requestContext": {
-            "accountId": "123456789012", "apiId": "api", "domainName": "api.execute-api.us-east-1.amazonaws.com",
-            "domainPrefix": "api", "requestId": str(uuid.uuid4()), "routeKey": "$default", "stage": "$default",
-            "time": "29/Nov/2026:03:00:00 +0000", "timeEpoch": int(time.time() * 1000),
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "api",
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "29/Nov/2026:03:00:00 +0000",
+            "timeEpoch": int(time.time() * 1000),
             "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "e2e"},
         },
         "body": base64.b64encode(raw).decode() if is_b64 else raw.decode("utf-8", "replace") if raw else None,
@@ -395,14 +458,26 @@ def v1_event(method, path, headers, body, stage="prod"):
     hs = {k: v for k, v in headers.items() if k.lower() != "x-test-base64"}
     is_b64 = bool(raw) and headers.get("x-test-base64") == "1"
     return {
-        "resource": "/{proxy+}", "path": path, "httpMethod": method, "headers": hs,
+        "resource": "/{proxy+}",
+        "path": path,
+        "httpMethod": method,
+        "headers": hs,
         "multiValueHeaders": {k: [v] for k, v in hs.items()},
-        "queryStringParameters": None, "multiValueQueryStringParameters": None,
-        "pathParameters": {"proxy": path.lstrip("/")}, "stageVariables": None,
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"proxy": path.lstrip("/")},
+        "stageVariables": None,
         "requestContext": {
-            "accountId": "123456789012", "resourceId": "abc", "stage": stage, "requestId": str(uuid.uuid4()),
-            "identity": {"sourceIp": "127.0.0.1", "userAgent": "e2e"}, "resourcePath": "/{proxy+}",
-            "httpMethod": method, "apiId": "api", "path": f"/{stage}{path}", "protocol": "HTTP/1.1",
+            "accountId": "123456789012",
+            "resourceId": "abc",
+            "stage": stage,
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": "e2e"},
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "apiId": "api",
+            "path": f"/{stage}{path}",
+            "protocol": "HTTP/1.1",
             "requestTimeEpoch": int(time.time() * 1000),
         },
         "body": base64.b64encode(raw).decode() if is_b64 else raw.decode("utf-8", "replace") if raw else None,
@@ -439,6 +514,7 @@ def stop_process_group(proc, timeout=15):
     """Stops a child started with `start_new_session=True` and everything it started (wrangler
     dev's workerd, cargo lambda's function): SIGTERM to the group, SIGKILL if it lingers."""
     import signal
+
     try:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -464,9 +540,12 @@ class LambdaTarget(FileLog):
         full_env = {
             "PATH": os.environ.get("PATH", ""),
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{self.runtime.port}",
-            "AWS_LAMBDA_FUNCTION_NAME": "presign", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/presign",
-            "AWS_LAMBDA_LOG_STREAM_NAME": "e2e", "AWS_REGION": "us-east-1",
+            "AWS_LAMBDA_FUNCTION_NAME": "presign",
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/presign",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "e2e",
+            "AWS_REGION": "us-east-1",
         }
         if ca_file:
             full_env["SSL_CERT_FILE"] = ca_file
@@ -522,8 +601,7 @@ def worker_config(port, rate_limit=None):
     assert block.search(text), "wrangler.toml has a [[ratelimits]] block"
     replacement = ""
     if rate_limit is not None:
-        replacement = ('[[ratelimits]]\nname = "PRESIGN_RATE_LIMITER"\nnamespace_id = "1001"\n'
-                       f"simple = {{ limit = {rate_limit}, period = 60 }}\n")
+        replacement = f'[[ratelimits]]\nname = "PRESIGN_RATE_LIMITER"\nnamespace_id = "1001"\nsimple = {{ limit = {rate_limit}, period = 60 }}\n'
     path = os.path.join(ROOT, f".wrangler-e2e-{port}.toml")
     with open(path, "w") as f:
         f.write(block.sub(replacement, text))
@@ -541,8 +619,17 @@ class WorkerTarget(FileLog, HttpTarget):
         self.port = free_port()
         self.logfile = tempfile.NamedTemporaryFile(prefix="presign-worker-", suffix=".log", delete=False)
         self.config = worker_config(self.port, rate_limit)
-        args = [os.path.join(ROOT, "scripts", "worker-dev.sh"), "--config", self.config, "--port", str(self.port),
-                "--inspector-port", str(free_port()), "--log-level", "log"]
+        args = [
+            os.path.join(ROOT, "scripts", "worker-dev.sh"),
+            "--config",
+            self.config,
+            "--port",
+            str(self.port),
+            "--inspector-port",
+            str(free_port()),
+            "--log-level",
+            "log",
+        ]
         if persist_to:
             args += ["--persist-to", persist_to]
         for k, v in env.items():
@@ -550,8 +637,7 @@ class WorkerTarget(FileLog, HttpTarget):
         proc_env = dict(os.environ)
         if ca_file:
             proc_env["NODE_EXTRA_CA_CERTS"] = ca_file
-        self.proc = subprocess.Popen(args, stdout=self.logfile, stderr=subprocess.STDOUT, cwd=ROOT,
-                                     start_new_session=True, env=proc_env)
+        self.proc = subprocess.Popen(args, stdout=self.logfile, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True, env=proc_env)
         super().__init__("worker", f"http://127.0.0.1:{self.port}", self.logs)
         deadline = time.time() + 240
         while time.time() < deadline:
@@ -577,9 +663,14 @@ class WorkerTarget(FileLog, HttpTarget):
 def r2_put(persist_to, key, path, content_type):
     """Seeds the local R2 bucket that `wrangler dev --persist-to` simulates."""
     env = dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false")
-    subprocess.run([WRANGLER, "r2", "object", "put", f"my-video-bucket/{key}", "--file", path, "--content-type",
-                    content_type, "--local", "--persist-to", persist_to], check=True, cwd=ROOT, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(
+        [WRANGLER, "r2", "object", "put", f"my-video-bucket/{key}", "--file", path, "--content-type", content_type, "--local", "--persist-to", persist_to],
+        check=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 # ---------- a JWKS server the test controls ----------
@@ -593,6 +684,7 @@ def jwt_fixture():
 
 
 # ---------- the test run's certificate authority ----------
+
 
 def openssl(*args):
     subprocess.run(["openssl", *args], check=True, capture_output=True)
@@ -609,17 +701,49 @@ class LocalCa:
         path = lambda name: os.path.join(self.dir, name)
         self.cert, self.leaf_cert, self.leaf_key = path("ca.pem"), path("leaf.pem"), path("leaf.key")
         p256 = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-        openssl("req", "-x509", *p256, "-keyout", path("ca.key"), "-out", self.cert, "-days", "2",
-                "-subj", "/CN=presign e2e test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-                "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+        openssl(
+            "req",
+            "-x509",
+            *p256,
+            "-keyout",
+            path("ca.key"),
+            "-out",
+            self.cert,
+            "-days",
+            "2",
+            "-subj",
+            "/CN=presign e2e test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        )
         openssl("req", *p256, "-keyout", self.leaf_key, "-out", path("leaf.csr"), "-subj", "/CN=127.0.0.1")
         with open(path("leaf.ext"), "w") as f:
-            f.write("subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n"
-                    "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
-                    "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n")
-        openssl("x509", "-req", "-in", path("leaf.csr"), "-CA", self.cert, "-CAkey", path("ca.key"),
-                "-CAcreateserial", "-CAserial", path("ca.srl"), "-out", self.leaf_cert, "-days", "1",
-                "-extfile", path("leaf.ext"))
+            f.write(
+                "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n"
+                "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+                "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid,issuer\n"
+            )
+        openssl(
+            "x509",
+            "-req",
+            "-in",
+            path("leaf.csr"),
+            "-CA",
+            self.cert,
+            "-CAkey",
+            path("ca.key"),
+            "-CAcreateserial",
+            "-CAserial",
+            path("ca.srl"),
+            "-out",
+            self.leaf_cert,
+            "-days",
+            "1",
+            "-extfile",
+            path("leaf.ext"),
+        )
 
 
 _LOCAL_CA = None
@@ -664,7 +788,7 @@ class KeySet:
             for i in range(len(body)):
                 if time.time() - started > STREAM_MAX_SECONDS:
                     break
-                h.send_body(path, body[i:i + 1])
+                h.send_body(path, body[i : i + 1])
                 time.sleep(0.25)
         else:
             h.answer(200, json.dumps(server.jwks).encode(), "application/json")
@@ -704,8 +828,7 @@ class EndlessKeySet:
     flushed at a time, never closing the array. Stops when the client hangs up, or after
     STREAM_MAX_BYTES or STREAM_MAX_SECONDS (then it ends the chunked body: still no key set)."""
 
-    ENTRY = (b'{"kty":"EC","crv":"P-256","kid":"padding","use":"sig","x":"' + b"A" * 43
-             + b'","y":"' + b"B" * 43 + b'"},')
+    ENTRY = b'{"kty":"EC","crv":"P-256","kid":"padding","use":"sig","x":"' + b"A" * 43 + b'","y":"' + b"B" * 43 + b'"},'
     BLOCK = ENTRY * (65536 // len(ENTRY))
 
     def serve(self, h, server, path):
@@ -806,9 +929,25 @@ class JwksServer:
             # checks certificates must refuse it before sending a request.
             certdir = tempfile.mkdtemp(prefix="presign-jwks-tls-")
             cert, key = os.path.join(certdir, "cert.pem"), os.path.join(certdir, "key.pem")
-            openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1")
+            openssl(
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+                "-keyout",
+                key,
+                "-out",
+                cert,
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            )
         elif tls == "local_ca":
             cert, key = local_ca().leaf_cert, local_ca().leaf_key
         elif tls is not None:
@@ -837,6 +976,7 @@ class JwksServer:
 
 
 # ---------- an HTTP front for the Lambda (what API Gateway does) ----------
+
 
 class LambdaHttpGateway:
     """Turns HTTP requests into API Gateway v2 events for a LambdaTarget and its answers back

@@ -64,8 +64,7 @@ def listed_parts(body):
 # - After AbortMultipartUpload: the upload's listing, a further part and its completion.
 #   (s3s-fs: the listing is 200 with no parts, the others 403; SeaweedFS: 404 NoSuchUpload.)
 LISTS_PART_ETAGS = {"s3s-fs": False, "seaweedfs": True}
-AFTER_ABORT = {"s3s-fs": {"listing": 200, "part": 403, "complete": 403},
-               "seaweedfs": {"listing": 404, "part": 404, "complete": 404}}
+AFTER_ABORT = {"s3s-fs": {"listing": 200, "part": 403, "complete": 403}, "seaweedfs": {"listing": 404, "part": 404, "complete": 404}}
 
 
 def complete_xml(etags):
@@ -169,7 +168,7 @@ class MultipartCases(SignedCalls, WithStoreAndTarget):
     @classmethod
     def setUpClass(cls):
         cls.data = os.urandom(SIZE)
-        cls.chunks = {n: cls.data[(n - 1) * PART:n * PART] for n in (1, 2, 3)}
+        cls.chunks = {n: cls.data[(n - 1) * PART : n * PART] for n in (1, 2, 3)}
         super().setUpClass()
 
     def test_multipart_part_by_part(self):
@@ -193,8 +192,9 @@ class MultipartCases(SignedCalls, WithStoreAndTarget):
         key = self.unique_key()
         upload_id = self.create_upload(key, contentLength=SIZE)
         order = [3, 1, 2]
-        answer = self.sign("/presign/parts", key=key, uploadId=upload_id, contentLength=SIZE,
-                           parts=[{"partNumber": n, "contentMd5": b64_md5(self.chunks[n])} for n in order])
+        answer = self.sign(
+            "/presign/parts", key=key, uploadId=upload_id, contentLength=SIZE, parts=[{"partNumber": n, "contentMd5": b64_md5(self.chunks[n])} for n in order]
+        )
         parts = answer["parts"]
         self.assertEqual([p["partNumber"] for p in parts], order)
         etags = {}
@@ -239,8 +239,7 @@ class MultipartCases(SignedCalls, WithStoreAndTarget):
         last = self.sign(operation="UploadPart", method="PUT", key=key, uploadId=upload_id, partNumber=3, contentLength=SIZE)
         self.assertEqual(first["headers"], {"content-length": str(PART)})
         self.assertEqual(last["headers"], {"content-length": str(SIZE - 2 * PART)})
-        for answer, body in ((first, self.chunks[1][:-1]), (first, self.chunks[1] + b"x"), (last, self.chunks[1]),
-                             (last, self.chunks[3][:-1])):
+        for answer, body in ((first, self.chunks[1][:-1]), (first, self.chunks[1] + b"x"), (last, self.chunks[1]), (last, self.chunks[3][:-1])):
             r = send(answer, body)
             self.assertEqual(r.status, 403, f"{len(body)} bytes on a URL signed for {answer['headers']}: {r.text}")
         self.assert_parts(key, upload_id, {})
@@ -253,10 +252,10 @@ class MultipartCases(SignedCalls, WithStoreAndTarget):
     def test_part_beyond_the_plan_is_refused_by_the_service(self):
         key = self.unique_key()
         upload_id = self.create_upload(key, contentLength=SIZE)
-        self.refused("/presign/request", {"method": "PUT", "key": key, "uploadId": upload_id, "partNumber": 4,
-                                          "contentLength": SIZE}, 400, "invalid_part")
-        error = self.refused("/presign/parts", {"key": key, "uploadId": upload_id, "contentLength": SIZE,
-                                                "parts": [{"partNumber": 1}, {"partNumber": 4}]}, 400, "invalid_part")
+        self.refused("/presign/request", {"method": "PUT", "key": key, "uploadId": upload_id, "partNumber": 4, "contentLength": SIZE}, 400, "invalid_part")
+        error = self.refused(
+            "/presign/parts", {"key": key, "uploadId": upload_id, "contentLength": SIZE, "parts": [{"partNumber": 1}, {"partNumber": 4}]}, 400, "invalid_part"
+        )
         self.assertEqual(error["index"], 1)
         self.assertNotIn("parts", error)
         self.assertEqual(send(self.sign(method="DELETE", key=key, uploadId=upload_id)).status, 204)
@@ -319,16 +318,16 @@ class SeaweedMultipartCases(MultipartCases):
         chunk = self.chunks[1]
         bad = bytearray(chunk)
         bad[PART // 2] ^= 1  # one bit
-        (part,) = self.sign("/presign/parts", key=key, uploadId=upload_id, contentLength=SIZE,
-                            parts=[{"partNumber": 1, "contentMd5": b64_md5(chunk)}])["parts"]
+        (part,) = self.sign("/presign/parts", key=key, uploadId=upload_id, contentLength=SIZE, parts=[{"partNumber": 1, "contentMd5": b64_md5(chunk)}])["parts"]
         self.assert_bad_digest(send(part, bytes(bad)))
         self.assert_parts(key, upload_id, {})
         self.assert_object(key, original)
         # The same URL with the right bytes: the upload goes on and completes.
         etags = {1: self.upload_part(part, chunk)}
         for n in (2, 3):
-            answer = self.sign(operation="UploadPart", method="PUT", key=key, uploadId=upload_id, partNumber=n,
-                               contentLength=SIZE, contentMd5=b64_md5(self.chunks[n]))
+            answer = self.sign(
+                operation="UploadPart", method="PUT", key=key, uploadId=upload_id, partNumber=n, contentLength=SIZE, contentMd5=b64_md5(self.chunks[n])
+            )
             etags[n] = self.upload_part(answer, self.chunks[n])
         self.assert_object(key, original)
         self.complete(key, upload_id, etags)
@@ -342,17 +341,18 @@ class LimitCases(SignedCalls, WithStoreAndTarget):
 
     def test_length_is_required_and_bounded(self):
         key = self.unique_key()
-        creating = [("/presign", {"contentType": "video/mp4"}),
-                    ("/presign/request", {"method": "PUT", "contentType": "video/mp4"}),
-                    ("/presign/request", {"method": "POST", "contentType": "video/mp4"}),
-                    ("/presign/request", {"method": "PUT", "uploadId": "an-upload", "partNumber": 1}),
-                    ("/presign/parts", {"uploadId": "an-upload", "parts": [{"partNumber": 1}]})]
+        creating = [
+            ("/presign", {"contentType": "video/mp4"}),
+            ("/presign/request", {"method": "PUT", "contentType": "video/mp4"}),
+            ("/presign/request", {"method": "POST", "contentType": "video/mp4"}),
+            ("/presign/request", {"method": "PUT", "uploadId": "an-upload", "partNumber": 1}),
+            ("/presign/parts", {"uploadId": "an-upload", "parts": [{"partNumber": 1}]}),
+        ]
         for path, fields in creating:
             self.refused(path, dict(fields, key=key), 400, "length_required")
             self.refused(path, dict(fields, key=key, contentLength=MAX_BYTES + 1), 403, "too_large")
         # At the limit: signed with that length, and the store holds the service to it.
-        answer = self.sign("/presign/request", operation="PutObject", method="PUT", key=key, contentType="video/mp4",
-                           contentLength=MAX_BYTES)
+        answer = self.sign("/presign/request", operation="PutObject", method="PUT", key=key, contentType="video/mp4", contentLength=MAX_BYTES)
         self.assertEqual(answer["headers"], {"content-type": "video/mp4", "content-length": str(MAX_BYTES)})
         self.assertEqual(send(answer, b"\0" * (MAX_BYTES + 1)).status, 403)
         self.assert_no_object(key)

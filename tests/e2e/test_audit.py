@@ -68,9 +68,17 @@ class AuditParity(unittest.TestCase):
         key = "content/audit/film.mp4"
         statuses = [
             self.send(target, "/presign", {"key": "content/audit/seg-0.ts", "contentType": "video/mp2t", "contentLength": 1000}).status,
-            self.send(target, "/presign/batch", {"files": [{"key": "content/audit/a.ts", "contentType": "video/mp2t"}, {"key": "content/audit/b.ts", "contentType": "video/mp2t"}]}).status,
+            self.send(
+                target,
+                "/presign/batch",
+                {"files": [{"key": "content/audit/a.ts", "contentType": "video/mp2t"}, {"key": "content/audit/b.ts", "contentType": "video/mp2t"}]},
+            ).status,
             self.send(target, "/presign/request", {"method": "POST", "key": key, "contentType": "video/mp4", "contentLength": 12 * MIB}).status,
-            self.send(target, "/presign/parts", {"key": key, "uploadId": "upload-1", "contentLength": 12 * MIB, "parts": [{"partNumber": 1}, {"partNumber": 2}, {"partNumber": 3}]}).status,
+            self.send(
+                target,
+                "/presign/parts",
+                {"key": key, "uploadId": "upload-1", "contentLength": 12 * MIB, "parts": [{"partNumber": 1}, {"partNumber": 2}, {"partNumber": 3}]},
+            ).status,
             self.send(target, "/presign/request", {"method": "POST", "key": key, "uploadId": "upload-1"}).status,
             self.send(target, "/presign", {"key": "private/nope.ts", "contentType": "video/mp2t"}, sub="intruder").status,
             target.request("POST", "/presign", {"content-type": "application/json"}, b"{}").status,
@@ -96,9 +104,21 @@ class AuditParity(unittest.TestCase):
         self.assertEqual(single, {"caller": "auditor-1", "operation": "PutObject", "count": 1, "keys": ["content/audit/seg-0.ts"], "lengths": [1000]})
         self.assertEqual(batch, {"caller": "auditor-1", "operation": "PutObject", "count": 2, "keys": ["content/audit/a.ts", "content/audit/b.ts"]})
         self.assertEqual(create, {"caller": "auditor-1", "operation": "CreateMultipartUpload", "count": 1, "keys": ["content/audit/film.mp4"]})
-        self.assertEqual(parts, {"caller": "auditor-1", "operation": "UploadPart", "count": 3, "keys": ["content/audit/film.mp4"], "uploadId": "upload-1",
-                                 "partNumbers": [1, 2, 3], "lengths": [5 * MIB, 5 * MIB, 2 * MIB]})
-        self.assertEqual(complete, {"caller": "auditor-1", "operation": "CompleteMultipartUpload", "count": 1, "keys": ["content/audit/film.mp4"], "uploadId": "upload-1"})
+        self.assertEqual(
+            parts,
+            {
+                "caller": "auditor-1",
+                "operation": "UploadPart",
+                "count": 3,
+                "keys": ["content/audit/film.mp4"],
+                "uploadId": "upload-1",
+                "partNumbers": [1, 2, 3],
+                "lengths": [5 * MIB, 5 * MIB, 2 * MIB],
+            },
+        )
+        self.assertEqual(
+            complete, {"caller": "auditor-1", "operation": "CompleteMultipartUpload", "count": 1, "keys": ["content/audit/film.mp4"], "uploadId": "upload-1"}
+        )
         self.assertEqual(refused, {"caller": "intruder", "count": 0})
         self.assertEqual(unauthenticated, {}, "a request refused before auth names no caller")
 

@@ -26,8 +26,23 @@ import time
 import unittest
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-from harness import (ACCESS_KEY, BUCKET, ROOT, SECRET_KEY, TOOLS, LambdaHttpGateway, LambdaTarget, SeaweedStore, Store,
-                     WorkerTarget, base_env, free_port, hs256_token, http, sigv4_presign)
+from harness import (
+    ACCESS_KEY,
+    BUCKET,
+    ROOT,
+    SECRET_KEY,
+    TOOLS,
+    LambdaHttpGateway,
+    LambdaTarget,
+    SeaweedStore,
+    Store,
+    WorkerTarget,
+    base_env,
+    free_port,
+    hs256_token,
+    http,
+    sigv4_presign,
+)
 
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from store_cors_proxy import CorsProxy  # noqa: E402
@@ -72,8 +87,9 @@ class PageServer:
 
 def in_browser(page, path="/page.html", **args):
     shutil.copy(os.path.join(BROWSER_DIR, "drive.mjs"), os.path.join(NODE_DIR, "drive.mjs"))
-    run = subprocess.run(["node", os.path.join(NODE_DIR, "drive.mjs"), page.origin + path, json.dumps(args)],
-                         cwd=NODE_DIR, capture_output=True, text=True, timeout=90)
+    run = subprocess.run(
+        ["node", os.path.join(NODE_DIR, "drive.mjs"), page.origin + path, json.dumps(args)], cwd=NODE_DIR, capture_output=True, text=True, timeout=90
+    )
     if run.returncode != 0:
         raise AssertionError(f"browser driver failed: {run.stderr[-2000:]}")
     return json.loads(run.stdout.strip().splitlines()[-1])
@@ -102,8 +118,7 @@ class BrowserCases:
         cls.other_page.stop()
 
     def args(self, key, **more):
-        return dict(api=self.api.base_url, token=hs256_token(), key=key, contentType="video/mp2t",
-                    dataB64=base64.b64encode(DATA).decode(), **more)
+        return dict(api=self.api.base_url, token=hs256_token(), key=key, contentType="video/mp2t", dataB64=base64.b64encode(DATA).decode(), **more)
 
 
 class UploadCases(BrowserCases):
@@ -152,8 +167,7 @@ def uppy_bundle(node_dir=NODE_DIR):
     NODE_DIR/uppy5) bundled by esbuild (scripts/setup-worker.sh) for uppy.html and uppy5.html:
     browser/uppy-entry.mjs, resolved in `node_dir`."""
     shutil.copy(os.path.join(BROWSER_DIR, "uppy-entry.mjs"), os.path.join(node_dir, "uppy-entry.mjs"))
-    run = subprocess.run([ESBUILD, "uppy-entry.mjs", "--bundle", "--format=iife", "--log-level=warning"],
-                         cwd=node_dir, capture_output=True, timeout=60)
+    run = subprocess.run([ESBUILD, "uppy-entry.mjs", "--bundle", "--format=iife", "--log-level=warning"], cwd=node_dir, capture_output=True, timeout=60)
     if run.returncode != 0:
         raise RuntimeError(f"esbuild failed: {run.stderr.decode()[-2000:]}")
     return run.stdout
@@ -162,12 +176,14 @@ def uppy_bundle(node_dir=NODE_DIR):
 def cors_rule(origin, headers):
     """A bucket CORS rule as a deployment sets it for Uppy: `origin` may PUT, POST, GET and
     DELETE with `headers`, and reads ETag."""
-    return ("<CORSConfiguration><CORSRule>"
-            f"<AllowedOrigin>{origin}</AllowedOrigin>"
-            + "".join(f"<AllowedMethod>{m}</AllowedMethod>" for m in ("PUT", "POST", "GET", "DELETE"))
-            + "".join(f"<AllowedHeader>{h}</AllowedHeader>" for h in headers)
-            + "<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds>"
-            "</CORSRule></CORSConfiguration>").encode()
+    return (
+        "<CORSConfiguration><CORSRule>"
+        f"<AllowedOrigin>{origin}</AllowedOrigin>"
+        + "".join(f"<AllowedMethod>{m}</AllowedMethod>" for m in ("PUT", "POST", "GET", "DELETE"))
+        + "".join(f"<AllowedHeader>{h}</AllowedHeader>" for h in headers)
+        + "<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds>"
+        "</CORSRule></CORSConfiguration>"
+    ).encode()
 
 
 def uppy_store(origin):
@@ -199,8 +215,9 @@ class UppyPage:
 
     @classmethod
     def setUpClass(cls):
-        cls.page = PageServer({"/uppy.js": uppy_bundle(), "/uppy5.js": uppy_bundle(os.path.join(NODE_DIR, "uppy5")),
-                               "/data/small": cls.SMALL, "/data/big": cls.BIG})
+        cls.page = PageServer(
+            {"/uppy.js": uppy_bundle(), "/uppy5.js": uppy_bundle(os.path.join(NODE_DIR, "uppy5")), "/data/small": cls.SMALL, "/data/big": cls.BIG}
+        )
         cls.store = uppy_store(cls.page.origin)
         env = base_env(cls.store, CORS_ORIGINS=cls.page.origin, PRESIGN_MAX_BYTES=cls.MAX_BYTES, **cls.extra_env)
         cls.api = cls.serve(env)
@@ -215,9 +232,19 @@ class UppyPage:
         """Uploads SMALL or BIG (`name` small.mp4 or big.mp4) with Uppy 6 (or 5: uppy5.html) as
         `prefix` + `name`."""
         prefix = prefix or f"content/uppy-{time.time_ns()}/"
-        result = in_browser(self.page, page, api=self.api.base_url, token=hs256_token(), prefix=prefix,
-                            name=name, type="video/mp4", dataPath="/data/" + name.split(".")[0], multipart=multipart,
-                            reportConsole=True, **more)
+        result = in_browser(
+            self.page,
+            page,
+            api=self.api.base_url,
+            token=hs256_token(),
+            prefix=prefix,
+            name=name,
+            type="video/mp4",
+            dataPath="/data/" + name.split(".")[0],
+            multipart=multipart,
+            reportConsole=True,
+            **more,
+        )
         return prefix + name, result
 
     def assert_stored(self, key, data):
@@ -235,8 +262,9 @@ class UppyCases(UppyPage):
         # What Uppy 6 passes to signRequest for a single upload: the method, the key that
         # generateObjectKey chose, and the file's type (and nothing else).
         self.assertEqual(r["requests"], [{"method": "PUT", "key": key, "contentType": "video/mp4"}])
-        self.assertEqual(r["answers"], [{"status": 200, "operation": "PutObject",
-                                         "headers": {"content-type": "video/mp4", "content-length": str(len(self.SMALL))}}])
+        self.assertEqual(
+            r["answers"], [{"status": 200, "operation": "PutObject", "headers": {"content-type": "video/mp4", "content-length": str(len(self.SMALL))}}]
+        )
         self.assertEqual([s["key"] for s in r["successful"]], [key])
         self.assertEqual(r["progress"], [len(self.SMALL), len(self.SMALL)])
         self.assert_stored(key, self.SMALL)
@@ -250,17 +278,18 @@ class UppyCases(UppyPage):
         self.assertTrue(upload_id, requests)
         # What Uppy 6 passes to signRequest for a multipart upload, in order: Create (no content
         # type: Uppy sends the file's type as a header), each part, Complete.
-        self.assertEqual(requests, [
-            {"method": "POST", "key": key},
-            *({"method": "PUT", "key": key, "uploadId": upload_id, "partNumber": n} for n in (1, 2, 3)),
-            {"method": "POST", "key": key, "uploadId": upload_id},
-        ])
-        self.assertEqual([a["operation"] for a in r["answers"]],
-                         ["CreateMultipartUpload", "UploadPart", "UploadPart", "UploadPart", "CompleteMultipartUpload"])
+        self.assertEqual(
+            requests,
+            [
+                {"method": "POST", "key": key},
+                *({"method": "PUT", "key": key, "uploadId": upload_id, "partNumber": n} for n in (1, 2, 3)),
+                {"method": "POST", "key": key, "uploadId": upload_id},
+            ],
+        )
+        self.assertEqual([a["operation"] for a in r["answers"]], ["CreateMultipartUpload", "UploadPart", "UploadPart", "UploadPart", "CompleteMultipartUpload"])
         self.assertEqual(r["answers"][0]["headers"], {"content-type": "video/mp4"})
         last = len(self.BIG) - 10 * MIB
-        self.assertEqual([a["headers"] for a in r["answers"][1:4]],
-                         [{"content-length": str(n)} for n in (5 * MIB, 5 * MIB, last)])
+        self.assertEqual([a["headers"] for a in r["answers"][1:4]], [{"content-length": str(n)} for n in (5 * MIB, 5 * MIB, last)])
         self.assertEqual(r["answers"][4]["headers"], {})
         self.assertEqual([s["key"] for s in r["successful"]], [key])
         self.assertIn(key, r["successful"][0]["location"])  # from <Location> in Complete's answer
@@ -281,17 +310,24 @@ class UppyCases(UppyPage):
     def test_fetch_with_a_sha256_checksum(self):
         # docs/clients.md's plain fetch with contentLength and checksumSha256 (WebCrypto), on a
         # store that verifies it: the right bytes are stored, other bytes refused (BadDigest).
-        data = self.SMALL[:64 * 1024]
+        data = self.SMALL[: 64 * 1024]
         for tamper, puts in ((False, [200]), (True, [400])):
             key = f"content/sha-{time.time_ns()}/seg.ts"
-            r = in_browser(self.page, api=self.api.base_url, token=hs256_token(), key=key, contentType="video/mp4",
-                           dataB64=base64.b64encode(data).decode(), sha256=True, tamper=tamper)
+            r = in_browser(
+                self.page,
+                api=self.api.base_url,
+                token=hs256_token(),
+                key=key,
+                contentType="video/mp4",
+                dataB64=base64.b64encode(data).decode(),
+                sha256=True,
+                tamper=tamper,
+            )
             self.assertEqual(r, {"presign": 200, "puts": puts, "error": None})
             if tamper:
                 self.assertEqual(self.store.get(key).status, 404)
             else:
                 self.assert_stored(key, data)
-
 
     def test_uppy5_callbacks_on_presign_request(self):
         # docs/clients.md's mapping of Uppy 5's callbacks (uppy5.html): a single PUT through
@@ -306,11 +342,14 @@ class UppyCases(UppyPage):
                 if multipart:
                     upload_id = requests[1].get("uploadId")
                     requests[1:4] = sorted(requests[1:4], key=lambda q: q["partNumber"])
-                    self.assertEqual(requests, [
-                        {"method": "POST", "key": key},
-                        *({"method": "PUT", "key": key, "uploadId": upload_id, "partNumber": n} for n in (1, 2, 3)),
-                        {"method": "POST", "key": key, "uploadId": upload_id},
-                    ])
+                    self.assertEqual(
+                        requests,
+                        [
+                            {"method": "POST", "key": key},
+                            *({"method": "PUT", "key": key, "uploadId": upload_id, "partNumber": n} for n in (1, 2, 3)),
+                            {"method": "POST", "key": key, "uploadId": upload_id},
+                        ],
+                    )
                 else:
                     self.assertEqual(requests, [{"method": "PUT", "key": key}])
                 self.assert_stored(key, data)
@@ -319,8 +358,9 @@ class UppyCases(UppyPage):
         # The callbacks Uppy 5 calls on resume (listParts) and cancel (abortMultipartUpload).
         _, r = self.uppy("big.mp4", True, page="/uppy5.html", steps=True)
         self.assertEqual(r["error"], None, r)
-        self.assertEqual(r["steps"], [["UploadPart", 200], ["listParts", [[1, 5 * MIB]]], ["abortMultipartUpload"],
-                                      ["listParts", "Error: ListParts failed: 404"]])
+        self.assertEqual(
+            r["steps"], [["UploadPart", 200], ["listParts", [[1, 5 * MIB]]], ["abortMultipartUpload"], ["listParts", "Error: ListParts failed: 404"]]
+        )
 
 
 class UppySingleUseCases(UppyPage):
@@ -375,8 +415,9 @@ class ExamplePageCases:
         shutil.copy(os.path.join(BROWSER_DIR, "drive-example.mjs"), os.path.join(NODE_DIR, "drive-example.mjs"))
         url = f"{self.page.origin}/#api={self.api.base_url}&token={hs256_token()}"
         args = dict(file=os.path.join(self.files, name), key=key, inParts=in_parts, screenshot=screenshot)
-        run = subprocess.run(["node", os.path.join(NODE_DIR, "drive-example.mjs"), url, json.dumps(args)],
-                             cwd=NODE_DIR, capture_output=True, text=True, timeout=150)
+        run = subprocess.run(
+            ["node", os.path.join(NODE_DIR, "drive-example.mjs"), url, json.dumps(args)], cwd=NODE_DIR, capture_output=True, text=True, timeout=150
+        )
         if run.returncode != 0:
             raise AssertionError(f"browser driver failed: {run.stderr[-2000:]}")
         return json.loads(run.stdout.strip().splitlines()[-1])
@@ -403,15 +444,18 @@ class ExamplePageCases:
         self.assertEqual(r["console"], [], r)
         size = len(self.BIG)
         self.assertTrue(r["state"].startswith(f"{size / MIB:.1f} MiB of {size / MIB:.1f} MiB (100%) - done"), r)
-        for line in ("UploadPart 1/3 (5242880 bytes)", "UploadPart 2/3 (5242880 bytes)",
-                     f"UploadPart 3/3 ({size - 10 * MIB} bytes)", f"CompleteMultipartUpload -> {key} stored ({size} bytes in 3 parts)"):
+        for line in (
+            "UploadPart 1/3 (5242880 bytes)",
+            "UploadPart 2/3 (5242880 bytes)",
+            f"UploadPart 3/3 ({size - 10 * MIB} bytes)",
+            f"CompleteMultipartUpload -> {key} stored ({size} bytes in 3 parts)",
+        ):
             self.assertIn(line, r["log"])
         self.assert_stored(key, self.BIG)
         # The page's curl commands for this key and file, as a person would paste them.
         self.assertEqual(self.store.get(key, "DELETE").status, 204)
         self.assertEqual(self.store.get(key).status, 404)
-        run = subprocess.run(["bash", "-c", r["curl"]], cwd=self.files, env=dict(os.environ, TOKEN=hs256_token()),
-                             capture_output=True, text=True, timeout=60)
+        run = subprocess.run(["bash", "-c", r["curl"]], cwd=self.files, env=dict(os.environ, TOKEN=hs256_token()), capture_output=True, text=True, timeout=60)
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertIn("<CompleteMultipartUploadResult", run.stdout)
         self.assert_stored(key, self.BIG)

@@ -9,7 +9,7 @@ import unittest
 
 import cases
 import store_cases
-from harness import LAMBDA_BIN, SECRET_KEY, LambdaTarget, RuntimeApi, Store, base_env, hs256_token, http
+from harness import LAMBDA_BIN, SECRET_KEY, LambdaTarget, RuntimeApi, Store, base_env
 
 
 class LambdaV2(cases.AdapterCases, unittest.TestCase):
@@ -34,8 +34,8 @@ class LambdaV2(cases.AdapterCases, unittest.TestCase):
 
     def test_logs_are_json_lines_with_request_fields(self):
         self.target.request("GET", "/health")
-        lines = [json.loads(l) for l in self.target.logs().splitlines() if l.startswith("{")]
-        health = [l for l in lines if l.get("route") == "/health"]
+        lines = [json.loads(line) for line in self.target.logs().splitlines() if line.startswith("{")]
+        health = [line for line in lines if line.get("route") == "/health"]
         self.assertTrue(health)
         self.assertEqual(set(health[-1]) >= {"requestId", "method", "route", "status", "latencyMs", "error"}, True)
         self.assertTrue(health[-1]["requestId"])
@@ -49,18 +49,30 @@ class LambdaV1(cases.AdapterCases, unittest.TestCase):
         return LambdaTarget(env, "v1")
 
 
-globals().update(cases.bind("Lambda", LambdaTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases, "JwksAlgorithms": cases.JwksAlgorithmCases,
-                                                     "JwksTimeout": cases.JwksTimeoutCases,
-                                                     "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases,
-                                                     "JwksUntrustedTls": cases.JwksUntrustedTlsCases,
-                                                     "JwksTrickleTimeout": cases.JwksTrickleTimeoutCases,
-                                                     "JwksTrustedTls": cases.JwksTrustedTlsCases,
-                                                     "JwksRedirectToHttp": cases.JwksRedirectToHttpCases,
-                                                     "JwksHttpsToHttpRedirect": cases.JwksHttpsToHttpRedirectCases,
-                                                     "JwksRedirectLimit": cases.JwksRedirectLimitCases,
-                                                     "JwksTooManyRedirects": cases.JwksTooManyRedirectsCases,
-                                                     "JwksSizeCap": cases.JwksSizeCapCases,
-                                                     "JwksEndlessBody": cases.JwksEndlessBodyCases}))
+globals().update(
+    cases.bind(
+        "Lambda",
+        LambdaTarget,
+        {
+            "SingleUse": cases.SingleUseCases,
+            "Expiry": cases.ExpiryCases,
+            "Jwks": cases.JwksCases,
+            "JwksAlgorithms": cases.JwksAlgorithmCases,
+            "JwksTimeout": cases.JwksTimeoutCases,
+            "JwksRotation": cases.JwksRotationCases,
+            "JwksDownAtStart": cases.JwksDownAtStartCases,
+            "JwksUntrustedTls": cases.JwksUntrustedTlsCases,
+            "JwksTrickleTimeout": cases.JwksTrickleTimeoutCases,
+            "JwksTrustedTls": cases.JwksTrustedTlsCases,
+            "JwksRedirectToHttp": cases.JwksRedirectToHttpCases,
+            "JwksHttpsToHttpRedirect": cases.JwksHttpsToHttpRedirectCases,
+            "JwksRedirectLimit": cases.JwksRedirectLimitCases,
+            "JwksTooManyRedirects": cases.JwksTooManyRedirectsCases,
+            "JwksSizeCap": cases.JwksSizeCapCases,
+            "JwksEndlessBody": cases.JwksEndlessBodyCases,
+        },
+    )
+)
 # Multipart, the byte fields, DeleteObject: outcomes decided by the store (s3s-fs and SeaweedFS).
 globals().update(cases.bind("Lambda", LambdaTarget, store_cases.CASES))
 
@@ -68,9 +80,15 @@ globals().update(cases.bind("Lambda", LambdaTarget, store_cases.CASES))
 class LambdaInit(unittest.TestCase):
     def run_init(self, env):
         runtime = RuntimeApi()
-        full = {"PATH": os.environ.get("PATH", ""), "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{runtime.port}",
-                "AWS_LAMBDA_FUNCTION_NAME": "presign", "AWS_LAMBDA_FUNCTION_VERSION": "1",
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_LOG_GROUP_NAME": "g", "AWS_LAMBDA_LOG_STREAM_NAME": "s"}
+        full = {
+            "PATH": os.environ.get("PATH", ""),
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{runtime.port}",
+            "AWS_LAMBDA_FUNCTION_NAME": "presign",
+            "AWS_LAMBDA_FUNCTION_VERSION": "1",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_LAMBDA_LOG_GROUP_NAME": "g",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "s",
+        }
         full.update(env)
         try:
             return subprocess.run([LAMBDA_BIN], env=full, capture_output=True, timeout=10)
@@ -78,13 +96,19 @@ class LambdaInit(unittest.TestCase):
             runtime.stop()
 
     def test_invalid_config_fails_init_naming_the_variable(self):
-        env = {"ENABLE_PRESIGN": "true", "S3_BUCKET": "b", "AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-               "AUTH_JWT_SECRET": "dG9vLXNob3J0", "MASTER_KEY_HEX": "deadbeefcafe"}
+        env = {
+            "ENABLE_PRESIGN": "true",
+            "S3_BUCKET": "b",
+            "AWS_ACCESS_KEY_ID": "AK",
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AUTH_JWT_SECRET": "dG9vLXNob3J0",
+            "MASTER_KEY_HEX": "deadbeefcafe",
+        }
         done = self.run_init(env)
         out = (done.stdout + done.stderr).decode()
         self.assertNotEqual(done.returncode, 0)
         self.assertIn("AUTH_JWT_SECRET", out)
-        self.assertEqual(len([l for l in out.splitlines() if "config_invalid" in l]), 1)
+        self.assertEqual(len([line for line in out.splitlines() if "config_invalid" in line]), 1)
         for secret in (SECRET_KEY, "dG9vLXNob3J0", "deadbeefcafe"):
             self.assertNotIn(secret, out)
 
@@ -110,7 +134,6 @@ class LambdaSessionToken(unittest.TestCase):
         finally:
             target.stop()
             store.stop()
-
 
 
 if __name__ == "__main__":

@@ -40,8 +40,7 @@ import time
 import unittest
 import urllib.parse
 
-from harness import (ORIGIN, ROOT, TOOLS, FileLog, Store, WorkerTarget, base_env, free_port, hs256_token, http,
-                     r2_put, stop_process_group)
+from harness import ORIGIN, ROOT, TOOLS, FileLog, Store, WorkerTarget, base_env, free_port, hs256_token, http, r2_put, stop_process_group
 
 VENV_BIN = os.path.join(TOOLS, "venv", "bin")
 SCHEMATHESIS = os.path.join(VENV_BIN, "schemathesis")
@@ -54,11 +53,20 @@ MAX_EXAMPLES = os.environ.get("SCHEMA_MAX_EXAMPLES", "300")
 # forbid, which the document states in words, not as a schema), and the checks that need
 # stateful links or per-user resources (use_after_free, ensure_resource_availability,
 # object_level_authorization).
-CHECKS = ",".join([
-    "not_a_server_error", "status_code_conformance", "content_type_conformance",
-    "response_headers_conformance", "response_schema_conformance", "negative_data_rejection",
-    "missing_required_header", "unsupported_method", "allow_header_conformance", "ignored_auth",
-])
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_headers_conformance",
+        "response_schema_conformance",
+        "negative_data_rejection",
+        "missing_required_header",
+        "unsupported_method",
+        "allow_header_conformance",
+        "ignored_auth",
+    ]
+)
 
 # The document's examples: the Origin of its preflight example, the object of its GET example.
 EXAMPLE_ORIGIN = "http://localhost:5173"
@@ -72,8 +80,7 @@ WORKER_LIMITS = {"PRESIGN_MAX_BYTES": str(100 * 1024 * 1024), "PRESIGN_REQUIRE_C
 
 
 def schema_env(store, **limits):
-    return base_env(store, SERVE_OBJECTS="true", CORS_ORIGINS=f"{ORIGIN},{EXAMPLE_ORIGIN}",
-                    PRESIGN_ALLOWED_PREFIXES=PREFIXES, **limits)
+    return base_env(store, SERVE_OBJECTS="true", CORS_ORIGINS=f"{ORIGIN},{EXAMPLE_ORIGIN}", PRESIGN_ALLOWED_PREFIXES=PREFIXES, **limits)
 
 
 def documented_operations():
@@ -107,7 +114,7 @@ def answers_by_operation(har_path, base_url):
         entries = json.load(f)["log"]["entries"]
     for entry in entries:
         path = urllib.parse.urlparse(entry["request"]["url"]).path
-        path = path[len(base_path):] if path.startswith(base_path) else path
+        path = path[len(base_path) :] if path.startswith(base_path) else path
         operation = f"{entry['request']['method'].upper()} {path if path in literal else '/{key}'}"
         answers[operation][entry["response"]["status"]] += 1
     return answers
@@ -118,11 +125,30 @@ def run_schemathesis(base_url, hooks=None):
     statuses per operation)."""
     work = tempfile.mkdtemp(prefix="presign-schemathesis-")  # it keeps state in ./.schemathesis
     har = os.path.join(work, "run.har")
-    cmd = [SCHEMATHESIS, "--no-color", "run", SPEC, "--url", base_url,
-           "--header", f"Authorization: Bearer {hs256_token(exp_in=1800)}",
-           "--checks", CHECKS, "--max-examples", MAX_EXAMPLES, "--workers", "1",
-           "--request-timeout", "20", "--generation-database", "none",
-           "--report", "har", "--report-har-path", har]
+    cmd = [
+        SCHEMATHESIS,
+        "--no-color",
+        "run",
+        SPEC,
+        "--url",
+        base_url,
+        "--header",
+        f"Authorization: Bearer {hs256_token(exp_in=1800)}",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        MAX_EXAMPLES,
+        "--workers",
+        "1",
+        "--request-timeout",
+        "20",
+        "--generation-database",
+        "none",
+        "--report",
+        "har",
+        "--report-har-path",
+        har,
+    ]
     if os.environ.get("SCHEMA_SEED"):
         cmd += ["--seed", os.environ["SCHEMA_SEED"]]
     env = dict(os.environ)
@@ -131,8 +157,7 @@ def run_schemathesis(base_url, hooks=None):
         env["SCHEMATHESIS_HOOKS"] = hooks
     started = time.time()
     try:
-        proc = subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, timeout=900)
+        proc = subprocess.run(cmd, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
         answers = answers_by_operation(har, base_url) if os.path.exists(har) else {}
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -145,7 +170,7 @@ def summary(output):
     for marker in ("= FAILURES =", "= ERRORS =", "= WARNINGS =", "= SUMMARY ="):
         at = output.find(marker)
         if at >= 0:
-            return output[output.rfind("\n", 0, at) + 1:]
+            return output[output.rfind("\n", 0, at) + 1 :]
     return output[-6000:]
 
 
@@ -165,10 +190,27 @@ class LambdaWatch(FileLog):
         self.logfile = open(os.path.join(self.dir, "watch.log"), "w")
         path = VENV_BIN + os.pathsep + os.environ.get("PATH", "")
         self.proc = subprocess.Popen(
-            ["cargo", "lambda", "watch", "-p", "presign-lambda", "-A", "127.0.0.1", "-P", str(self.port),
-             "--disable-cors", "--ignore-changes", "--env-file", env_file],
-            cwd=ROOT, env=dict(os.environ, PATH=path), stdout=self.logfile, stderr=subprocess.STDOUT,
-            start_new_session=True)
+            [
+                "cargo",
+                "lambda",
+                "watch",
+                "-p",
+                "presign-lambda",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                str(self.port),
+                "--disable-cors",
+                "--ignore-changes",
+                "--env-file",
+                env_file,
+            ],
+            cwd=ROOT,
+            env=dict(os.environ, PATH=path),
+            stdout=self.logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.time() + build_timeout
         last, running_since = None, None
         while time.time() < deadline:

@@ -36,9 +36,13 @@ class StoreCorsLayer(SignedCalls, unittest.TestCase):
         cls.proxy.stop()
         cls.store.stop()
 
-    def preflight(self, method, origin=ORIGIN, headers=", ".join(SIGNED_HEADERS)):
-        return http("OPTIONS", f"{self.endpoint}/videos/content/a/b.mp4",
-                    {"origin": origin, "access-control-request-method": method, "access-control-request-headers": headers})
+    def preflight(self, method, origin=ORIGIN, headers=None):
+        headers = ", ".join(SIGNED_HEADERS) if headers is None else headers
+        return http(
+            "OPTIONS",
+            f"{self.endpoint}/videos/content/a/b.mp4",
+            {"origin": origin, "access-control-request-method": method, "access-control-request-headers": headers},
+        )
 
     def test_preflights_allow_the_multipart_methods_and_signed_headers(self):
         for method in ("PUT", "POST", "GET", "DELETE", "HEAD"):
@@ -60,16 +64,14 @@ class StoreCorsLayer(SignedCalls, unittest.TestCase):
     def test_a_multipart_upload_through_the_layer_exposes_etags(self):
         key = f"content/layer-{time.time_ns()}/big.mp4"
         data = os.urandom(6 * 1024 * 1024)
-        chunks = {1: data[:5 * 1024 * 1024], 2: data[5 * 1024 * 1024:]}
-        create = self.sign(operation="CreateMultipartUpload", method="POST", key=key, contentType="video/mp4",
-                           contentLength=len(data))
+        chunks = {1: data[: 5 * 1024 * 1024], 2: data[5 * 1024 * 1024 :]}
+        create = self.sign(operation="CreateMultipartUpload", method="POST", key=key, contentType="video/mp4", contentLength=len(data))
         self.assertTrue(create["url"].startswith(f"{self.endpoint}/videos/{key}?"))
         r = self.send(create)
         self.assertEqual(r.status, 200, r.text)
         (upload_id,) = xml_find(r.body, "UploadId")
         etags = {}
-        parts = self.sign("/presign/parts", key=key, uploadId=upload_id, contentLength=len(data),
-                          parts=[{"partNumber": 1}, {"partNumber": 2}])["parts"]
+        parts = self.sign("/presign/parts", key=key, uploadId=upload_id, contentLength=len(data), parts=[{"partNumber": 1}, {"partNumber": 2}])["parts"]
         for p in parts:
             r = self.send(p, chunks[p["partNumber"]])
             self.assertEqual(r.status, 200, r.text)
@@ -78,8 +80,7 @@ class StoreCorsLayer(SignedCalls, unittest.TestCase):
             etags[p["partNumber"]] = r.headers["etag"]
         r = self.send(self.sign(operation="ListParts", method="GET", key=key, uploadId=upload_id))
         self.assertEqual(r.status, 200, r.text)
-        r = self.send(self.sign(operation="CompleteMultipartUpload", method="POST", key=key, uploadId=upload_id),
-                      complete_xml(etags))
+        r = self.send(self.sign(operation="CompleteMultipartUpload", method="POST", key=key, uploadId=upload_id), complete_xml(etags))
         self.assertEqual(r.status, 200, r.text)
         self.assert_object(key, data)
         # A page on another origin gets the store's answer without CORS headers (the browser

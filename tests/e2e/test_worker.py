@@ -5,7 +5,6 @@ import json
 import os
 import re
 import tempfile
-import time
 import unittest
 
 import cases
@@ -19,18 +18,30 @@ class Worker(cases.AdapterCases, unittest.TestCase):
         return WorkerTarget(env)
 
 
-globals().update(cases.bind("Worker", WorkerTarget, {"SingleUse": cases.SingleUseCases, "Expiry": cases.ExpiryCases, "Jwks": cases.JwksCases, "JwksAlgorithms": cases.JwksAlgorithmCases,
-                                                     "JwksTimeout": cases.JwksTimeoutCases,
-                                                     "JwksRotation": cases.JwksRotationCases, "JwksDownAtStart": cases.JwksDownAtStartCases,
-                                                     "JwksUntrustedTls": cases.JwksUntrustedTlsCases,
-                                                     "JwksTrickleTimeout": cases.JwksTrickleTimeoutCases,
-                                                     "JwksTrustedTls": cases.JwksTrustedTlsCases,
-                                                     "JwksRedirectToHttp": cases.JwksRedirectToHttpCases,
-                                                     "JwksHttpsToHttpRedirect": cases.JwksHttpsToHttpRedirectCases,
-                                                     "JwksRedirectLimit": cases.JwksRedirectLimitCases,
-                                                     "JwksTooManyRedirects": cases.JwksTooManyRedirectsCases,
-                                                     "JwksSizeCap": cases.JwksSizeCapCases,
-                                                     "JwksEndlessBody": cases.JwksEndlessBodyCases}))
+globals().update(
+    cases.bind(
+        "Worker",
+        WorkerTarget,
+        {
+            "SingleUse": cases.SingleUseCases,
+            "Expiry": cases.ExpiryCases,
+            "Jwks": cases.JwksCases,
+            "JwksAlgorithms": cases.JwksAlgorithmCases,
+            "JwksTimeout": cases.JwksTimeoutCases,
+            "JwksRotation": cases.JwksRotationCases,
+            "JwksDownAtStart": cases.JwksDownAtStartCases,
+            "JwksUntrustedTls": cases.JwksUntrustedTlsCases,
+            "JwksTrickleTimeout": cases.JwksTrickleTimeoutCases,
+            "JwksTrustedTls": cases.JwksTrustedTlsCases,
+            "JwksRedirectToHttp": cases.JwksRedirectToHttpCases,
+            "JwksHttpsToHttpRedirect": cases.JwksHttpsToHttpRedirectCases,
+            "JwksRedirectLimit": cases.JwksRedirectLimitCases,
+            "JwksTooManyRedirects": cases.JwksTooManyRedirectsCases,
+            "JwksSizeCap": cases.JwksSizeCapCases,
+            "JwksEndlessBody": cases.JwksEndlessBodyCases,
+        },
+    )
+)
 # Multipart, the byte fields, DeleteObject: outcomes decided by the store (s3s-fs and SeaweedFS).
 globals().update(cases.bind("Worker", WorkerTarget, store_cases.CASES))
 
@@ -76,8 +87,14 @@ class Parity(unittest.TestCase):
         lam = LambdaTarget(env)
         wrk = WorkerTarget(env)
         try:
-            body = json.dumps({"files": [{"key": "content/parity/seg 0.ts", "contentType": "video/mp2t"},
-                                         {"key": "content/parity/ü.m3u8", "contentType": "application/vnd.apple.mpegurl"}]}).encode()
+            body = json.dumps(
+                {
+                    "files": [
+                        {"key": "content/parity/seg 0.ts", "contentType": "video/mp2t"},
+                        {"key": "content/parity/ü.m3u8", "contentType": "application/vnd.apple.mpegurl"},
+                    ]
+                }
+            ).encode()
             headers = cases.auth_headers(origin=ORIGIN)
             for _ in range(10):
                 a = lam.request("POST", "/presign/batch", headers, body)
@@ -89,9 +106,12 @@ class Parity(unittest.TestCase):
             self.assertEqual(a.body, b.body)
             for name in ("content-type", "cache-control", "access-control-allow-origin", "vary"):
                 self.assertEqual(a.headers.get(name), b.headers.get(name), name)
-            for path, hs, data in (("/presign", headers, b'{"key":"content/../x","contentType":"video/mp2t"}'),
-                                   ("/presign", {"content-type": "application/json"}, b"{}"),
-                                   ("/nope", {}, None), ("/health", {}, None)):
+            for path, hs, data in (
+                ("/presign", headers, b'{"key":"content/../x","contentType":"video/mp2t"}'),
+                ("/presign", {"content-type": "application/json"}, b"{}"),
+                ("/nope", {}, None),
+                ("/health", {}, None),
+            ):
                 a = lam.request("POST" if data else "GET", path, hs, data)
                 b = wrk.request("POST" if data else "GET", path, hs, data)
                 self.assertEqual((a.status, a.body), (b.status, b.body), path)
@@ -172,7 +192,6 @@ class WorkerReadPath(unittest.TestCase):
         self.assertEqual(r.headers["access-control-expose-headers"], "Content-Length, Content-Range, ETag")
         self.assertIn("Origin", r.headers["vary"])
         self.assertEqual(self.get("/content/v1/seg-0.ts", origin="http://evil.localhost").status, 403)
-
 
 
 if __name__ == "__main__":

@@ -104,26 +104,28 @@ class Mix:
             return "batch", "POST", "/presign/batch", self.headers(self.token), json.dumps({"files": files}).encode(), True
         if r < 0.67:
             return "health", "GET", "/health", {}, None, True
-        hostile = self.rng.choice([
-            ("no_auth", "POST", "/presign", self.headers(), one),
-            ("forged_token", "POST", "/presign", self.headers(self.forged), one),
-            ("expired_token", "POST", "/presign", self.headers(self.expired), one),
-            ("garbage_token", "POST", "/presign", self.headers("not.a.jwt"), one),
-            ("alg_none", "POST", "/presign", self.headers("eyJhbGciOiJub25lIn0.eyJleHAiOjQxMDI0NDQ4MDB9."), one),
-            ("traversal", "POST", "/presign", self.headers(self.token), b'{"key":"content/../etc/passwd","contentType":"video/mp2t"}'),
-            ("outside_prefix", "POST", "/presign", self.headers(self.token), b'{"key":"private/a.ts","contentType":"video/mp2t"}'),
-            ("control_char", "POST", "/presign", self.headers(self.token), b'{"key":"content/a\\u0000b.ts","contentType":"video/mp2t"}'),
-            ("bidi", "POST", "/presign", self.headers(self.token), '{"key":"content/a\u202eb.ts","contentType":"video/mp2t"}'.encode()),
-            ("bad_json", "POST", "/presign", self.headers(self.token), b'{"key":'),
-            ("random_bytes", "POST", "/presign", self.headers(self.token), self.rng.randbytes(64)),
-            ("oversize", "POST", "/presign", self.headers(self.token), b'{"key":"content/a.ts","contentType":"video/mp2t","pad":"' + b"x" * 20000 + b'"}'),
-            ("wrong_media_type", "POST", "/presign", self.headers(self.token, "text/plain"), one),
-            ("bad_content_type", "POST", "/presign", self.headers(self.token), b'{"key":"content/a.ts","contentType":"text/html"}'),
-            ("empty_batch", "POST", "/presign/batch", self.headers(self.token), b'{"files":[]}'),
-            ("wrong_method", "PUT", "/presign", self.headers(self.token), one),
-            ("unknown_path", "POST", "/admin", self.headers(self.token), one),
-            ("foreign_origin", "POST", "/presign", self.headers(self.token, origin="https://evil.example"), one),
-        ])
+        hostile = self.rng.choice(
+            [
+                ("no_auth", "POST", "/presign", self.headers(), one),
+                ("forged_token", "POST", "/presign", self.headers(self.forged), one),
+                ("expired_token", "POST", "/presign", self.headers(self.expired), one),
+                ("garbage_token", "POST", "/presign", self.headers("not.a.jwt"), one),
+                ("alg_none", "POST", "/presign", self.headers("eyJhbGciOiJub25lIn0.eyJleHAiOjQxMDI0NDQ4MDB9."), one),
+                ("traversal", "POST", "/presign", self.headers(self.token), b'{"key":"content/../etc/passwd","contentType":"video/mp2t"}'),
+                ("outside_prefix", "POST", "/presign", self.headers(self.token), b'{"key":"private/a.ts","contentType":"video/mp2t"}'),
+                ("control_char", "POST", "/presign", self.headers(self.token), b'{"key":"content/a\\u0000b.ts","contentType":"video/mp2t"}'),
+                ("bidi", "POST", "/presign", self.headers(self.token), '{"key":"content/a\u202eb.ts","contentType":"video/mp2t"}'.encode()),
+                ("bad_json", "POST", "/presign", self.headers(self.token), b'{"key":'),
+                ("random_bytes", "POST", "/presign", self.headers(self.token), self.rng.randbytes(64)),
+                ("oversize", "POST", "/presign", self.headers(self.token), b'{"key":"content/a.ts","contentType":"video/mp2t","pad":"' + b"x" * 20000 + b'"}'),
+                ("wrong_media_type", "POST", "/presign", self.headers(self.token, "text/plain"), one),
+                ("bad_content_type", "POST", "/presign", self.headers(self.token), b'{"key":"content/a.ts","contentType":"text/html"}'),
+                ("empty_batch", "POST", "/presign/batch", self.headers(self.token), b'{"files":[]}'),
+                ("wrong_method", "PUT", "/presign", self.headers(self.token), one),
+                ("unknown_path", "POST", "/admin", self.headers(self.token), one),
+                ("foreign_origin", "POST", "/presign", self.headers(self.token, origin="https://evil.example"), one),
+            ]
+        )
         return (*hostile, False)
 
 
@@ -162,11 +164,13 @@ def verify_sample(store, answer, problems):
 def run_lambda(store, n, mix, problems, counts):
     target = LambdaTarget(load_env(store))
     try:
+
         def one(i):
             kind, method, path, headers, body, valid = mix.next(i)
             reply = target.request(method, path, headers, body)
             counts[reply.status] = counts.get(reply.status, 0) + 1
             return check(kind, valid, reply.status, reply.body, problems)
+
         return drive(target.proc.pid, one, n, store, problems, threads=1, alive=lambda: target.proc.poll() is None)
     finally:
         target.stop()
@@ -194,6 +198,7 @@ def http_caller(port, mix, problems, counts, checked=True):
         with lock:
             counts[status] = counts.get(status, 0) + 1
         return check(kind, valid, status, data, problems) if checked else None
+
     return one
 
 
@@ -219,16 +224,23 @@ EMPTY_WORKER = """export default { async fetch(req) { await req.arrayBuffer();
 def run_empty_worker(n, mix):
     import subprocess
     import tempfile
+
     from harness import WRANGLER, free_port, stop_process_group, wait_for_port
+
     workdir = tempfile.mkdtemp(prefix="presign-empty-worker-")
     with open(os.path.join(workdir, "worker.mjs"), "w") as f:
         f.write(EMPTY_WORKER)
     with open(os.path.join(workdir, "wrangler.toml"), "w") as f:
         f.write('name = "empty-baseline"\nmain = "worker.mjs"\ncompatibility_date = "2025-09-01"\n')
     port = free_port()
-    proc = subprocess.Popen([WRANGLER, "dev", "--ip", "127.0.0.1", "--port", str(port), "--inspector-port", str(free_port()),
-                             "--show-interactive-dev-session=false"], cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True, env=dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false"))
+    proc = subprocess.Popen(
+        [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", str(port), "--inspector-port", str(free_port()), "--show-interactive-dev-session=false"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false"),
+    )
     try:
         wait_for_port(port, timeout=240, proc=proc)
         scratch = []
@@ -273,8 +285,14 @@ def drive(rss_pid, one, n, store, problems, threads, alive):
         problems.append(f"time limit of {TIME_LIMIT_SECONDS} s reached before {n} requests")
     if not alive():
         problems.append("the function process died")
-    return {"elapsed_s": round(elapsed, 1), "rps": round(n / elapsed), "rss_start_kib": rss_start, "rss_end_kib": rss_end,
-            "sampled_uploads": sampled[0], "rss_trace_kib": trace}
+    return {
+        "elapsed_s": round(elapsed, 1),
+        "rps": round(n / elapsed),
+        "rss_start_kib": rss_start,
+        "rss_end_kib": rss_end,
+        "sampled_uploads": sampled[0],
+        "rss_trace_kib": trace,
+    }
 
 
 def main():
@@ -308,12 +326,21 @@ def main():
         if growth > allowed:
             problems.append(f"RSS grew by {growth} KiB (allowed {allowed} KiB)")
         five = sum(c for s, c in counts.items() if s >= 500)
-        results[adapter] = dict(figures, requests=args.requests, statuses={str(k): v for k, v in sorted(counts.items())},
-                                five_xx=five, problems=problems[:20], problem_count=len(problems))
-        print(f"load: {adapter:6} {args.requests} requests in {figures['elapsed_s']} s ({figures['rps']}/s), "
-              f"statuses {dict(sorted(counts.items()))}, 5xx {five}, RSS {figures['rss_start_kib']} -> "
-              f"{figures['rss_end_kib']} KiB, {figures['sampled_uploads']} sampled URLs verified by the store, "
-              f"{len(problems)} problems; RSS every {args.requests // 10}: {figures['rss_trace_kib']}", flush=True)
+        results[adapter] = dict(
+            figures,
+            requests=args.requests,
+            statuses={str(k): v for k, v in sorted(counts.items())},
+            five_xx=five,
+            problems=problems[:20],
+            problem_count=len(problems),
+        )
+        print(
+            f"load: {adapter:6} {args.requests} requests in {figures['elapsed_s']} s ({figures['rps']}/s), "
+            f"statuses {dict(sorted(counts.items()))}, 5xx {five}, RSS {figures['rss_start_kib']} -> "
+            f"{figures['rss_end_kib']} KiB, {figures['sampled_uploads']} sampled URLs verified by the store, "
+            f"{len(problems)} problems; RSS every {args.requests // 10}: {figures['rss_trace_kib']}",
+            flush=True,
+        )
         for p in problems[:20]:
             print(f"load: {adapter}: {p}", flush=True)
         failed |= bool(problems)
