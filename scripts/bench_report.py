@@ -16,8 +16,7 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from harness import (WRANGLER, RuntimeApi, Store, WorkerTarget, base_env, free_port,  # noqa: E402
-                     hs256_token, http, v2_event)
+from harness import WRANGLER, RuntimeApi, Store, WorkerTarget, base_env, free_port, hs256_token, http, v2_event  # noqa: E402
 
 TOOLS = os.environ.get("PRESIGN_TOOLS", os.path.expanduser("~/.cache/presign-tools"))
 CRITERION = os.path.join(ROOT, "target", "criterion")
@@ -36,10 +35,16 @@ def cold_start(binary, env, runs=31):
     for _ in range(runs):
         api = RuntimeApi()
         api.events.put(("bench", v2_event("GET", "/health", {}, None)))
-        full = {"PATH": os.environ["PATH"], "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.port}",
-                "AWS_LAMBDA_FUNCTION_NAME": "bench", "AWS_LAMBDA_FUNCTION_VERSION": "1",
-                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128", "AWS_LAMBDA_LOG_GROUP_NAME": "g",
-                "AWS_LAMBDA_LOG_STREAM_NAME": "s", "RUST_LOG": "off"}
+        full = {
+            "PATH": os.environ["PATH"],
+            "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{api.port}",
+            "AWS_LAMBDA_FUNCTION_NAME": "bench",
+            "AWS_LAMBDA_FUNCTION_VERSION": "1",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+            "AWS_LAMBDA_LOG_GROUP_NAME": "g",
+            "AWS_LAMBDA_LOG_STREAM_NAME": "s",
+            "RUST_LOG": "off",
+        }
         full.update(env)
         start = time.perf_counter()
         proc = subprocess.Popen([binary], env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -64,9 +69,13 @@ def node_peers():
 def wrk(url, seconds=10):
     """Requests per second and p99 latency (ms) of POST /presign under wrk on loopback."""
     env = dict(os.environ, TOKEN=hs256_token(exp_in=3600))
-    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s",
-                          os.path.join(ROOT, "bench", "js-worker", "post.lua"), url],
-                         env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-s", os.path.join(ROOT, "bench", "js-worker", "post.lua"), url],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(next(l.split()[1] for l in out.splitlines() if l.startswith("Requests/sec")))
     p99 = next(l.split()[1] for l in out.splitlines() if l.strip().startswith("99%"))
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -89,12 +98,17 @@ def worker_load():
     for name in ("worker.mjs", "wrangler.toml"):
         subprocess.run(["cp", os.path.join(ROOT, "bench", "js-worker", name), node_dir], check=True)
     port = free_port()
-    args = [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", str(port), "--inspector-port", str(free_port()),
-            "--show-interactive-dev-session=false"]
+    args = [WRANGLER, "dev", "--ip", "127.0.0.1", "--port", str(port), "--inspector-port", str(free_port()), "--show-interactive-dev-session=false"]
     for k, v in env.items():
         args += ["--var", f"{k}:{v}"]
-    peer = subprocess.Popen(args, cwd=node_dir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                            env=dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false"))
+    peer = subprocess.Popen(
+        args,
+        cwd=node_dir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env=dict(os.environ, WRANGLER_SEND_METRICS="false", CLOUDFLARE_CF_FETCH_ENABLED="false"),
+    )
     try:
         for _ in range(240):
             try:
@@ -106,6 +120,7 @@ def worker_load():
         return wrk(ours.base_url + "/presign"), wrk(f"http://127.0.0.1:{port}/presign"), wrk(ours_logging.base_url + "/presign")
     finally:
         import signal
+
         os.killpg(peer.pid, signal.SIGTERM)
         peer.wait()
         ours.stop()
@@ -153,8 +168,13 @@ def main():
 
     ours_bin = os.path.join(ROOT, "target", "release", "presign-lambda")
     hello_bin = os.path.join(ROOT, "target", "release", "lambda-hello")
-    env = {"ENABLE_PRESIGN": "true", "S3_BUCKET": "b", "AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "SK",
-           "AUTH_JWT_SECRET": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldC0zMmJ5dGVz"}
+    env = {
+        "ENABLE_PRESIGN": "true",
+        "S3_BUCKET": "b",
+        "AWS_ACCESS_KEY_ID": "AK",
+        "AWS_SECRET_ACCESS_KEY": "SK",
+        "AUTH_JWT_SECRET": "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldC0zMmJ5dGVz",
+    }
     ours_ms, ours_rss = cold_start(ours_bin, env)
     hello_ms, hello_rss = cold_start(hello_bin, {})
     row("Lambda cold start (exec to first response, median of 31)", ours_ms, "bare lambda_http hello", hello_ms, "ms")
@@ -185,11 +205,14 @@ def main():
         return f"{v:,.0f} {unit}"
 
     lines = [
-        "# Benchmarks", "",
+        "# Benchmarks",
+        "",
         f"Measured by `scripts/bench.sh` on {summary['machine']}, {summary['date']}, all in one run. "
         "Ratio = how many times better ours is (alternative / ours for times and sizes, ours / alternative "
-        "for requests per second); above 1 ours is ahead. Times are medians.", "",
-        "| operation | ours | alternative | theirs | ratio |", "|---|---|---|---|---|",
+        "for requests per second); above 1 ours is ahead. Times are medians.",
+        "",
+        "| operation | ours | alternative | theirs | ratio |",
+        "|---|---|---|---|---|",
     ]
     for op, ours, alt_name, alt, ratio, unit in rows:
         lines.append(f"| {op} | {fmt(ours, unit)} | {alt_name} | {fmt(alt, unit)} | {f'{ratio:.2f}x' if ratio else '-'} |")
