@@ -49,10 +49,10 @@ def cold_start(binary, env, runs=31):
         start = time.perf_counter()
         proc = subprocess.Popen([binary], env=full, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with api.cond:
-            api.cond.wait_for(lambda: "bench" in api.results, timeout=10)
+            api.cond.wait_for(lambda api=api: "bench" in api.results, timeout=10)
         times.append((time.perf_counter() - start) * 1000)
         with open(f"/proc/{proc.pid}/status") as f:
-            rss.append(next(int(l.split()[1]) for l in f if l.startswith("VmHWM")))
+            rss.append(next(int(ln.split()[1]) for ln in f if ln.startswith("VmHWM")))
         proc.kill()
         proc.wait()
         api.stop()
@@ -63,7 +63,7 @@ def node_peers():
     node_dir = os.path.join(TOOLS, "node-bench")
     # bench.sh copies bench/node/presign.mjs next to its node_modules (ESM resolves from there).
     run = subprocess.run(["node", os.path.join(node_dir, "presign.mjs")], cwd=node_dir, capture_output=True, text=True, check=True)
-    return {d["name"]: d["ns_per_op"] for d in (json.loads(l) for l in run.stdout.splitlines() if l.strip())}
+    return {d["name"]: d["ns_per_op"] for d in (json.loads(ln) for ln in run.stdout.splitlines() if ln.strip())}
 
 
 def wrk(url, seconds=10):
@@ -76,11 +76,11 @@ def wrk(url, seconds=10):
         text=True,
         check=True,
     ).stdout
-    rps = float(next(l.split()[1] for l in out.splitlines() if l.startswith("Requests/sec")))
-    p99 = next(l.split()[1] for l in out.splitlines() if l.strip().startswith("99%"))
+    rps = float(next(ln.split()[1] for ln in out.splitlines() if ln.startswith("Requests/sec")))
+    p99 = next(ln.split()[1] for ln in out.splitlines() if ln.strip().startswith("99%"))
     scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}
     unit = next(u for u in ("us", "ms", "s") if p99.endswith(u))
-    non2xx = next((int(l.split()[-1]) for l in out.splitlines() if "Non-2xx" in l), 0)
+    non2xx = next((int(ln.split()[-1]) for ln in out.splitlines() if "Non-2xx" in ln), 0)
     if non2xx:
         raise RuntimeError(f"{non2xx} non-2xx answers under load at {url}:\n{out}")
     return rps, float(p99[: -len(unit)]) * scale[unit]
@@ -140,7 +140,7 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     rows, summary = [], {"date": datetime.date.today().isoformat(), "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}"}
     with open("/proc/cpuinfo") as f:
-        model = next((l.split(":", 1)[1].strip() for l in f if l.startswith("model name")), "unknown cpu")
+        model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "unknown cpu")
     summary["machine"] = f"{model}, {os.cpu_count()} cores"
 
     def row(op, ours, alt_name, alt, unit="ns"):
