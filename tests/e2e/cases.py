@@ -624,3 +624,25 @@ class JwksEndlessBodyCases(JwksFixture):
         sent = self.jwks.sent["/jwks.json"]
         self.assertLess(sent, SENT_LIMIT, f"the adapter let the server write {sent} bytes: it buffers past the cap")
         self.assertEqual(self.jwks.hits["/jwks.json"], 1)
+
+
+# Every case list above, bound to each adapter by test_lambda.py and test_worker.py: the same
+# cases for both, by construction.
+CASES = {
+    "SingleUse": SingleUseCases,
+    "Expiry": ExpiryCases,
+    "Jwks": JwksCases,
+    "JwksAlgorithms": JwksAlgorithmCases,
+    "JwksTimeout": JwksTimeoutCases,
+    "JwksRotation": JwksRotationCases,
+    "JwksDownAtStart": JwksDownAtStartCases,
+    "JwksUntrustedTls": JwksUntrustedTlsCases,
+    "JwksTrickleTimeout": JwksTrickleTimeoutCases,
+    "JwksTrustedTls": JwksTrustedTlsCases,
+    "JwksRedirectToHttp": JwksRedirectToHttpCases,
+    "JwksHttpsToHttpRedirect": JwksHttpsToHttpRedirectCases,
+    "JwksRedirectLimit": JwksRedirectLimitCases,
+    "JwksTooManyRedirects": JwksTooManyRedirectsCases,
+    "JwksSizeCap": JwksSizeCapCases,
+    "JwksEndlessBody": JwksEndlessBodyCases,
+}

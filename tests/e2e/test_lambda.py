@@ -49,32 +49,9 @@ class LambdaV1(cases.AdapterCases, unittest.TestCase):
         return LambdaTarget(env, "v1")
 
 
-globals().update(
-    cases.bind(
-        "Lambda",
-        LambdaTarget,
-        {
-            "SingleUse": cases.SingleUseCases,
-            "Expiry": cases.ExpiryCases,
-            "Jwks": cases.JwksCases,
-            "JwksAlgorithms": cases.JwksAlgorithmCases,
-            "JwksTimeout": cases.JwksTimeoutCases,
-            "JwksRotation": cases.JwksRotationCases,
-            "JwksDownAtStart": cases.JwksDownAtStartCases,
-            "JwksUntrustedTls": cases.JwksUntrustedTlsCases,
-            "JwksTrickleTimeout": cases.JwksTrickleTimeoutCases,
-            "JwksTrustedTls": cases.JwksTrustedTlsCases,
-            "JwksRedirectToHttp": cases.JwksRedirectToHttpCases,
-            "JwksHttpsToHttpRedirect": cases.JwksHttpsToHttpRedirectCases,
-            "JwksRedirectLimit": cases.JwksRedirectLimitCases,
-            "JwksTooManyRedirects": cases.JwksTooManyRedirectsCases,
-            "JwksSizeCap": cases.JwksSizeCapCases,
-            "JwksEndlessBody": cases.JwksEndlessBodyCases,
-        },
-    )
-)
-# Multipart, the byte fields, DeleteObject: outcomes decided by the store (s3s-fs and SeaweedFS).
-globals().update(cases.bind("Lambda", LambdaTarget, store_cases.CASES))
+# The shared cases (cases.CASES), and multipart, the byte fields and DeleteObject, whose outcomes
+# the store decides (store_cases.CASES, against s3s-fs and SeaweedFS): the same for both adapters.
+globals().update(cases.bind("Lambda", LambdaTarget, cases.CASES | store_cases.CASES))
 
 
 class LambdaInit(unittest.TestCase):
