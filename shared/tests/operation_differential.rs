@@ -15,8 +15,10 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials as SdkCredentials, Region, RequestChecksumCalculation};
+use aws_sdk_s3::config::Credentials as SdkCredentials;
 use aws_sdk_s3::presigning::PresigningConfig;
+
+mod common;
 use aws_sigv4::http_request::{
     sign, PayloadChecksumKind, PercentEncodingMode, SessionTokenMode, SignableBody, SignableRequest, SignatureLocation, SigningSettings,
     UriPathNormalizationMode,
@@ -84,15 +86,8 @@ struct Signature {
 }
 
 fn split_url(url: &str) -> Signature {
-    let (base, query) = url.split_once('?').expect("a presigned URL has a query");
-    let query = query
-        .split('&')
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
-    Signature { base: base.to_owned(), query }
+    let (base, query) = common::split_url(url);
+    Signature { base, query }
 }
 
 fn ours(c: &Case) -> Signature {
@@ -117,23 +112,9 @@ fn ours(c: &Case) -> Signature {
     split_url(&url)
 }
 
-fn sdk_client(c: &Case) -> aws_sdk_s3::Client {
-    let creds = SdkCredentials::new(&c.access_key, &c.secret_key, c.session_token.clone(), None, "differential-test");
-    let mut config = aws_sdk_s3::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(c.region.clone()))
-        .credentials_provider(creds)
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-        .force_path_style(c.force_path_style);
-    if let Some(url) = &c.endpoint {
-        config = config.endpoint_url(url);
-    }
-    aws_sdk_s3::Client::from_conf(config.build())
-}
-
 /// The SDK's presigned URL, for the operations it presigns (`None` for the others).
 async fn sdk(c: &Case) -> Option<Signature> {
-    let client = sdk_client(c);
+    let client = common::sdk_client(&c.region, &c.access_key, &c.secret_key, c.session_token.as_deref(), c.endpoint.as_deref(), c.force_path_style);
     let presigning =
         PresigningConfig::builder().start_time(c.time()).expires_in(Duration::from_secs(c.expires.into())).build().expect("valid presigning config");
     let h = c.signed();

@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_s3::config::{BehaviorVersion, Credentials as SdkCredentials, Region, RequestChecksumCalculation};
 use aws_sdk_s3::presigning::PresigningConfig;
+
+mod common;
 use presign_core::sigv4::{Credentials, Endpoint, PresignParams, Presigner, SignedHeader};
 use presign_core::{Secret, UnixTime};
 use proptest::prelude::*;
@@ -37,18 +38,6 @@ struct Signed {
     headers: BTreeMap<String, String>,
 }
 
-fn split_url(url: &str) -> (String, BTreeMap<String, String>) {
-    let (base, query) = url.split_once('?').expect("a presigned URL has a query");
-    let query = query
-        .split('&')
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (k.to_owned(), v.to_owned())
-        })
-        .collect();
-    (base.to_owned(), query)
-}
-
 fn ours(c: &Case) -> Signed {
     let endpoint = match &c.endpoint {
         Some(url) => Endpoint::custom(url, &c.bucket, c.force_path_style).expect("valid endpoint"),
@@ -69,23 +58,13 @@ fn ours(c: &Case) -> Signed {
     }
     let params = PresignParams { method: "PUT", key: &c.key, headers: &headers, expires_seconds: c.expires, extra_query: &[("x-id", "PutObject")] };
     let url = presigner.presign(&params, UnixTime(c.now));
-    let (base, query) = split_url(&url);
+    let (base, query) = common::split_url(&url);
     let headers = headers.iter().map(|h| (h.name.to_owned(), h.value.to_owned())).collect();
     Signed { base, query, headers }
 }
 
 async fn sdk(c: &Case) -> Signed {
-    let creds = SdkCredentials::new(&c.access_key, &c.secret_key, c.session_token.clone(), None, "differential-test");
-    let mut config = aws_sdk_s3::config::Builder::new()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(c.region.clone()))
-        .credentials_provider(creds)
-        .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-        .force_path_style(c.force_path_style);
-    if let Some(url) = &c.endpoint {
-        config = config.endpoint_url(url);
-    }
-    let client = aws_sdk_s3::Client::from_conf(config.build());
+    let client = common::sdk_client(&c.region, &c.access_key, &c.secret_key, c.session_token.as_deref(), c.endpoint.as_deref(), c.force_path_style);
     let presigning = PresigningConfig::builder()
         .start_time(SystemTime::UNIX_EPOCH + Duration::from_secs(c.now))
         .expires_in(Duration::from_secs(c.expires.into()))
@@ -96,7 +75,7 @@ async fn sdk(c: &Case) -> Signed {
         put = put.if_none_match("*");
     }
     let req = put.presigned(presigning).await.expect("sdk presigns");
-    let (base, query) = split_url(req.uri());
+    let (base, query) = common::split_url(req.uri());
     let headers = req.headers().map(|(k, v)| (k.to_ascii_lowercase(), v.to_owned())).collect();
     Signed { base, query, headers }
 }
