@@ -33,6 +33,8 @@ pub struct BatchRequest<'a> {
 }
 
 /// `POST /presign/request` body: what Uppy 6's `signRequest` passes, plus the byte fields.
+/// The byte fields repeat [`FileRequest`]'s on purpose: `#[serde(flatten)]` would buffer every
+/// field of the body into an intermediate map on the hot path, and lose the borrowed strings.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignRequest<'a> {
