@@ -591,20 +591,30 @@ class HttpTarget:
 WRANGLER = os.path.join(TOOLS, "node", "node_modules", ".bin", "wrangler")
 
 
+_worker_built = False
+
+
 def worker_config(port, rate_limit=None):
     """wrangler.toml as the tests run it: the per-caller rate limiter off (the suites send far
-    more requests per caller than any real client), or at `rate_limit` requests per minute.
-    Written beside wrangler.toml (git-ignored) so its relative paths still hold."""
+    more requests per caller than any real client), or at `rate_limit` requests per minute; and
+    without the `[build]` step, since the Worker is built once per test run here (wrangler dev
+    would rebuild and re-optimise the wasm at every start, some 20 to 40 s each). Written beside
+    wrangler.toml (git-ignored) so its relative paths still hold."""
+    global _worker_built
+    if not _worker_built:
+        subprocess.run([os.path.join(ROOT, "scripts", "build-worker.sh")], cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _worker_built = True
     with open(os.path.join(ROOT, "wrangler.toml")) as f:
         text = f.read()
-    block = re.compile(r"\[\[ratelimits\]\]\n(?:[^\[\n].*\n)*")
-    assert block.search(text), "wrangler.toml has a [[ratelimits]] block"
+    limiter = re.compile(r"\[\[ratelimits\]\]\n(?:[^\[\n].*\n)*")
+    build = re.compile(r"\[build\]\n(?:[^\[\n].*\n)*")
+    assert limiter.search(text) and build.search(text), "wrangler.toml has a [[ratelimits]] and a [build] block"
     replacement = ""
     if rate_limit is not None:
         replacement = f'[[ratelimits]]\nname = "PRESIGN_RATE_LIMITER"\nnamespace_id = "1001"\nsimple = {{ limit = {rate_limit}, period = 60 }}\n'
     path = os.path.join(ROOT, f".wrangler-e2e-{port}.toml")
     with open(path, "w") as f:
-        f.write(block.sub(replacement, text))
+        f.write(build.sub("", limiter.sub(replacement, text)))
     return path
 
 
