@@ -23,11 +23,13 @@ use worker::{console_error, console_log, console_warn, event, Context, Date, Env
 const RATE_LIMITER: &str = "PRESIGN_RATE_LIMITER";
 
 /// What the Workers runtime offers the core.
-struct Workers {
-    limiter: Option<worker::RateLimiter>,
+struct Workers<'e> {
+    /// For the rate limiter, looked up only when the core asks to admit a caller (never on
+    /// the requests of a deployment without the binding).
+    env: &'e Env,
 }
 
-impl Platform for Workers {
+impl Platform for Workers<'_> {
     /// The R2 binding serves `SERVE_OBJECTS` reads.
     const OBJECT_STORE: ObjectStore = ObjectStore::Present;
 
@@ -47,7 +49,7 @@ impl Platform for Workers {
     /// A limiter that fails lets the request through (an outage of the limiter must not stop
     /// uploads), and says so in the log.
     async fn admit(&self, key: &str) -> bool {
-        let Some(limiter) = &self.limiter else { return true };
+        let Ok(limiter) = self.env.rate_limiter(RATE_LIMITER) else { return true };
         match limiter.limit(key.to_owned()).await {
             Ok(outcome) => outcome.success,
             Err(e) => {
@@ -163,7 +165,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         if_none_match: if_none_match.as_deref(),
         body: &body,
     };
-    let platform = Workers { limiter: env.rate_limiter(RATE_LIMITER).ok() };
+    let platform = Workers { env: &env };
     let (resp, stream) = match service.respond(&core_req, &platform).await {
         Reply::Response(r) => (r, None),
         Reply::ReadObject(read) => objects::read(&env, &read).await.unwrap_or_else(|e| {
