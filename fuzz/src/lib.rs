@@ -230,6 +230,7 @@ fn check_upload(upload: &Value, asked_key: &Value) {
     let key = upload["key"].as_str().expect("an upload names its key");
     assert_eq!(Some(key), asked_key.as_str(), "the signed key is the requested key");
     assert!(validate_key(key).is_ok(), "signed a key the rules refuse: {key:?}");
+    assert!(!key.chars().any(unicode_refuses), "signed a key with an invisible, space-like or unassigned character: {key:?}");
     assert!(ALLOWED_PREFIXES.iter().any(|p| key.starts_with(p)), "signed a key outside the prefixes: {key:?}");
     let url = upload["url"].as_str().expect("an upload has a URL");
     assert_eq!(url_key(url).as_deref(), Some(key.as_bytes()), "the URL's path is the key, byte for byte");
@@ -241,4 +242,17 @@ pub fn url_key(url: &str) -> Option<Vec<u8>> {
     let path = &after_scheme[after_scheme.find('/')? + 1..];
     let path = path.split('?').next()?;
     Some(percent_decode_str(path).collect())
+}
+
+/// Unicode's data (ICU4X), independent of the core's generated table: a code point no key may
+/// hold (Cc, Cf, Zl, Zp, Zs but U+0020, Cn, `Default_Ignorable_Code_Point`).
+pub fn unicode_refuses(c: char) -> bool {
+    use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory as Gc};
+    use icu_properties::{CodePointMapData, CodePointSetData};
+    c != ' '
+        && (CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
+            || matches!(
+                CodePointMapData::<Gc>::new().get(c),
+                Gc::Control | Gc::Format | Gc::LineSeparator | Gc::ParagraphSeparator | Gc::SpaceSeparator | Gc::Unassigned
+            ))
 }

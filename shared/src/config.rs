@@ -44,6 +44,7 @@ pub const VARIABLES: &[&str] = &[
     "AUTH_CLOCK_SKEW_SECONDS",
     "AUTH_JWKS_CACHE_SECONDS",
     "AUTH_KEY_PREFIX_CLAIM",
+    "AUTH_MAX_TOKEN_AGE",
     "CORS_ORIGINS",
     "SERVE_OBJECTS",
     "LOG_OBJECT_KEYS",
@@ -286,6 +287,10 @@ impl Config {
             clock_skew_seconds: vars.number("AUTH_CLOCK_SKEW_SECONDS", 60, 0, 3_600)?,
             jwks_cache_seconds: vars.number("AUTH_JWKS_CACHE_SECONDS", 600, 1, 86_400)?,
             prefix_claim,
+            max_token_age_seconds: match vars.get("AUTH_MAX_TOKEN_AGE") {
+                None => None,
+                Some(_) => Some(vars.number("AUTH_MAX_TOKEN_AGE", 0, 1, 31_536_000)?),
+            },
         })
     }
 }

@@ -53,7 +53,11 @@ impl CorsPolicy {
         match (self, origin) {
             (CorsPolicy::Off, _) => OriginDecision::NotCors { vary: false },
             (_, None) => OriginDecision::NotCors { vary: true },
-            (CorsPolicy::AnyOrigin, Some(o)) => OriginDecision::Allowed(o),
+            // Only a well-formed origin is echoed: a value with CR, LF, NUL or anything but
+            // `scheme://host[:port]` (two joined origins, `null`) gets no
+            // `Access-Control-Allow-Origin`, so no header line is ever injected through it.
+            (CorsPolicy::AnyOrigin, Some(o)) if is_origin(o) => OriginDecision::Allowed(o),
+            (CorsPolicy::AnyOrigin, Some(_)) => OriginDecision::NotCors { vary: true },
             (CorsPolicy::Origins(list), Some(o)) if list.iter().any(|l| l == o) => OriginDecision::Allowed(o),
             (CorsPolicy::Origins(_), Some(_)) => OriginDecision::Denied,
         }
@@ -96,6 +100,24 @@ mod tests {
     fn wildcard_echoes() {
         let p = CorsPolicy::parse(Some("*")).unwrap();
         assert_eq!(p.decide(Some("https://x.test")), OriginDecision::Allowed("https://x.test"));
+    }
+
+    #[test]
+    fn wildcard_echoes_only_well_formed_origins() {
+        let p = CorsPolicy::parse(Some("*")).unwrap();
+        for bad in [
+            "https://a.test\r\nx-injected: 1",
+            "https://a.test\0",
+            "https://a.test\n",
+            "https://a.test, https://b.test",
+            "null",
+            "https://a.test/path",
+            "",
+            "a b",
+        ] {
+            assert_eq!(p.decide(Some(bad)), OriginDecision::NotCors { vary: true }, "{bad:?}");
+        }
+        assert_eq!(p.decide(Some("http://127.0.0.1:5173")), OriginDecision::Allowed("http://127.0.0.1:5173"));
     }
 
     #[test]

@@ -58,6 +58,13 @@ pub enum ApiError {
     OperationNotAllowed,
     /// The platform's per-caller rate limiter said no.
     RateLimited,
+    /// The answer would be larger than [`crate::http::MAX_ANSWER_BYTES`].
+    AnswerTooLarge {
+        limit: usize,
+    },
+    /// A header the service reads once (`authorization`, `origin`, `content-type`) arrived
+    /// more than once: which value counts would depend on the platform.
+    RepeatedHeader(&'static str),
 }
 
 /// What is wrong with a checksum field.
@@ -81,7 +88,8 @@ impl ApiError {
             | ApiError::InvalidLength { .. }
             | ApiError::InvalidChecksum(_)
             | ApiError::LengthRequired
-            | ApiError::ChecksumRequired { .. } => 400,
+            | ApiError::ChecksumRequired { .. }
+            | ApiError::RepeatedHeader(_) => 400,
             ApiError::Unauthorized(_) => 401,
             ApiError::PrefixNotAllowed
             | ApiError::ContentTypeNotAllowed
@@ -91,7 +99,7 @@ impl ApiError {
             ApiError::RateLimited => 429,
             ApiError::NotFound | ApiError::PresignDisabled => 404,
             ApiError::MethodNotAllowed { .. } => 405,
-            ApiError::PayloadTooLarge { .. } => 413,
+            ApiError::PayloadTooLarge { .. } | ApiError::AnswerTooLarge { .. } => 413,
             ApiError::UnsupportedMediaType => 415,
             ApiError::ConfigInvalid(_) | ApiError::Internal => 500,
             ApiError::AuthUnavailable => 503,
@@ -125,6 +133,8 @@ impl ApiError {
             ApiError::TooLarge { .. } => "too_large",
             ApiError::OperationNotAllowed => "operation_not_allowed",
             ApiError::RateLimited => "rate_limited",
+            ApiError::AnswerTooLarge { .. } => "answer_too_large",
+            ApiError::RepeatedHeader(_) => "repeated_header",
         }
     }
 
@@ -146,7 +156,7 @@ impl ApiError {
             ApiError::Internal => "Something unexpected went wrong; it has been logged.".into(),
             ApiError::AuthUnavailable => "The signing keys for tokens cannot be fetched right now; try again shortly.".into(),
             ApiError::InvalidOperation => "The method, uploadId and partNumber name none of the operations this route signs: PutObject (PUT), CreateMultipartUpload (POST), UploadPart (PUT with uploadId and partNumber), ListParts (GET with uploadId), CompleteMultipartUpload (POST with uploadId), AbortMultipartUpload (DELETE with uploadId), DeleteObject (DELETE).".into(),
-            ApiError::InvalidUploadId => "The uploadId must be 1 to 1024 bytes of printable ASCII without spaces.".into(),
+            ApiError::InvalidUploadId => "The uploadId must be 1 to 1024 letters, digits or - _ . ~ + / = (as stores write upload ids).".into(),
             ApiError::InvalidPart { plan: None } => "The partNumber must be an integer from 1 to 10000.".into(),
             ApiError::InvalidPart { plan: Some((count, size)) } => {
                 Cow::Owned(format!("The partNumber is beyond this object's part plan: {count} parts of {size} bytes (the last one smaller)."))
@@ -165,6 +175,10 @@ impl ApiError {
             ApiError::TooLarge { max } => Cow::Owned(format!("The contentLength is above this deployment's limit of {max} bytes.")),
             ApiError::OperationNotAllowed => "DeleteObject is not enabled on this deployment (PRESIGN_ALLOW_DELETE is not true).".into(),
             ApiError::RateLimited => "This caller has made too many requests; try again in a few seconds.".into(),
+            ApiError::AnswerTooLarge { limit } => {
+                Cow::Owned(format!("The answer to this request would be larger than {limit} bytes: ask for fewer files or parts at once, or use shorter keys."))
+            }
+            ApiError::RepeatedHeader(name) => Cow::Owned(format!("The {name} header was sent more than once; send it once.")),
         }
     }
 }

@@ -12,6 +12,11 @@ pub(crate) const MAX_SINGLE_BODY: usize = 16 * 1024;
 /// Largest `/presign/batch` body; an adapter need never read more than one byte past this.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Largest answer body: Lambda refuses a synchronous response over 6 MB (the body is sent
+/// JSON-escaped inside the invocation's answer, which adds at most a few percent here), so an
+/// answer that would be larger is refused with 413 `answer_too_large` instead.
+pub const MAX_ANSWER_BYTES: usize = 4_000_000;
+
 /// What the core needs from an HTTP request. Header values are as received.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Request<'a> {

@@ -52,11 +52,35 @@ pub enum LineFormat {
 /// The CloudWatch namespace of the Lambda's metrics.
 pub const METRICS_NAMESPACE: &str = "PresignService";
 
-/// The request log line for `resp`: request id, method, route, status, latency, error code,
+/// The longest line written: a CloudWatch Logs event holds at most 256 KB, and Workers Logs
+/// cuts long lines too; 200,000 bytes leaves room for what the platform adds.
+pub const MAX_LINE_BYTES: usize = 200_000;
+
+/// The request log lines for `resp`: request id, method, route, status, latency, error code,
 /// why a JWKS fetch failed, and the audit of what was signed for whom. With
 /// [`LineFormat::Emf`], also the metrics `requests` (count) and `latencyMs` by route, by route
 /// and status, and by error code.
+///
+/// Usually one line. When the audit of a large signing would make it longer than
+/// [`MAX_LINE_BYTES`], the lists of the audit (`keys`, `partNumbers`, `lengths`) move to as
+/// many further lines as they need, each under the limit: every line names the request id and
+/// its place (`"logPart": "2/5"`), each list slice says where it starts (`keysFrom`, ...), and
+/// only the first line carries the metrics, so they are counted once.
+pub fn request_lines(request_id: &str, method: &str, resp: &Response, latency_ms: f64, format: LineFormat) -> Vec<String> {
+    let line = request_value(request_id, method, resp, latency_ms, format);
+    let text = line.to_string();
+    match &resp.audit {
+        Some(audit) if text.len() > MAX_LINE_BYTES => split(line, request_id, resp.route, audit),
+        _ => vec![text],
+    }
+}
+
+/// The one request line (see [`request_lines`]), whatever its length.
 pub fn request_line(request_id: &str, method: &str, resp: &Response, latency_ms: f64, format: LineFormat) -> String {
+    request_value(request_id, method, resp, latency_ms, format).to_string()
+}
+
+fn request_value(request_id: &str, method: &str, resp: &Response, latency_ms: f64, format: LineFormat) -> serde_json::Value {
     let latency_ms = (latency_ms * 1000.0).round() / 1000.0;
     let mut line = serde_json::json!({
         "level": if resp.status >= 500 { "error" } else { "info" },
@@ -87,7 +111,70 @@ pub fn request_line(request_id: &str, method: &str, resp: &Response, latency_ms:
             }],
         });
     }
-    line.to_string()
+    line
+}
+
+/// One slice of an audit list, for a continuation line.
+struct Slice {
+    list: &'static str,
+    from: usize,
+    items: Vec<serde_json::Value>,
+}
+
+/// The first line without the audit's lists, then the lists in slices of lines under
+/// [`MAX_LINE_BYTES`].
+fn split(mut first: serde_json::Value, request_id: &str, route: &str, audit: &crate::audit::Audit) -> Vec<String> {
+    use serde_json::Value;
+    if let Some(a) = first.get_mut("audit").and_then(Value::as_object_mut) {
+        for list in ["keys", "partNumbers", "lengths"] {
+            a.remove(list);
+        }
+    }
+    let lists: [(&'static str, Vec<Value>); 3] = [
+        ("keys", audit.keys.iter().map(|k| Value::String(k.clone())).collect()),
+        ("partNumbers", audit.part_numbers.iter().map(|&n| n.into()).collect()),
+        ("lengths", audit.lengths.iter().flatten().map(|l| l.map_or(Value::Null, Value::from)).collect()),
+    ];
+    // A continuation line's own fields, a margin for the place ("12/34"), the list names and
+    // their offsets.
+    let budget = MAX_LINE_BYTES - 400 - request_id.len() - route.len();
+    let mut chunks: Vec<Vec<Slice>> = vec![Vec::new()];
+    let mut used = 0;
+    for (list, items) in lists {
+        for (i, item) in items.into_iter().enumerate() {
+            let size = item.to_string().len() + 1;
+            if used + size > budget {
+                chunks.push(Vec::new());
+                used = 0;
+            }
+            let chunk = chunks.last_mut().expect("never empty");
+            match chunk.last_mut() {
+                Some(slice) if slice.list == list => slice.items.push(item),
+                _ => chunk.push(Slice { list, from: i, items: vec![item] }),
+            }
+            used += size;
+        }
+    }
+    chunks.retain(|c| !c.is_empty());
+    let total = chunks.len() + 1;
+    first["logPart"] = Value::String(format!("1/{total}"));
+    let mut lines = vec![first.to_string()];
+    for (n, chunk) in chunks.into_iter().enumerate() {
+        let mut part = serde_json::Map::new();
+        for slice in chunk {
+            part.insert(format!("{}From", slice.list), slice.from.into());
+            part.insert(slice.list.to_owned(), Value::Array(slice.items));
+        }
+        let line = serde_json::json!({
+            "level": "info",
+            "requestId": request_id,
+            "route": route,
+            "logPart": format!("{}/{total}", n + 2),
+            "audit": part,
+        });
+        lines.push(line.to_string());
+    }
+    lines
 }
 
 /// A warning line (see `Service::startup_warnings`).
@@ -202,6 +289,47 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!((v["level"].as_str(), v["status"].as_u64()), (Some("error"), Some(503)));
         assert_eq!(v["jwksFetch"], "redirect to a URL that is not https:// refused");
+    }
+
+    /// Finding 3 of the adversarial review: the audit of a 990-file batch of distinct 1 KiB keys
+    /// was one line of a megabyte, cut by CloudWatch and Workers Logs.
+    #[test]
+    fn a_large_audit_is_written_in_lines_under_the_limit() {
+        let mut audit = crate::audit::Audit::refused(Some("user-1"));
+        let keys: Vec<String> = (0..990).map(|i| format!("content/{i:04}/{}", "k".repeat(1010))).collect();
+        for (i, key) in keys.iter().enumerate() {
+            audit.signed("UploadPart", key, true, Some(i as u16 + 1), Some(5_242_880));
+        }
+        let mut resp = response(200, None, None);
+        resp.audit = Some(audit);
+        let lines = request_lines("id-9", "POST", &resp, 1.0, LineFormat::Emf { timestamp_ms: 1_800_000_000_000 });
+        assert!(lines.len() >= 5, "{}", lines.len());
+        let (mut got_keys, mut got_parts, mut got_lengths, mut metrics) = (Vec::new(), Vec::new(), Vec::new(), 0);
+        for (i, line) in lines.iter().enumerate() {
+            assert!(line.len() < MAX_LINE_BYTES, "line {i}: {} bytes", line.len());
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(v["requestId"], "id-9");
+            assert_eq!(v["logPart"], format!("{}/{}", i + 1, lines.len()));
+            metrics += usize::from(v.get("_aws").is_some());
+            let a = &v["audit"];
+            for (list, into) in [("keys", &mut got_keys), ("partNumbers", &mut got_parts), ("lengths", &mut got_lengths)] {
+                if let Some(items) = a[list].as_array() {
+                    assert_eq!(a[format!("{list}From")].as_u64(), Some(into.len() as u64), "{list} continue where they stopped");
+                    into.extend(items.iter().cloned());
+                }
+            }
+        }
+        check_emf(&lines[0]);
+        assert_eq!(metrics, 1, "the metrics are counted once");
+        let first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!((first["audit"]["count"].as_u64(), first["audit"]["caller"].as_str()), (Some(990), Some("user-1")));
+        assert_eq!(got_keys, keys.iter().map(|k| serde_json::Value::from(k.as_str())).collect::<Vec<_>>(), "every signed key is recorded");
+        assert_eq!(got_parts, (1..=990).map(serde_json::Value::from).collect::<Vec<_>>());
+        assert_eq!(got_lengths.len(), 990);
+        // A small audit stays one line, without a place.
+        let small = request_lines("id-1", "POST", &response(200, None, None), 1.0, LineFormat::Plain);
+        assert_eq!(small.len(), 1);
+        assert!(!small[0].contains("logPart"));
     }
 
     #[test]

@@ -10,9 +10,10 @@ use std::fmt;
 /// The longest key S3 accepts, in bytes of UTF-8.
 pub const MAX_KEY_BYTES: usize = 1024;
 
-/// Characters that are never accepted in a key (besides control and format characters).
+/// Characters that are never accepted in a key (besides those of [`is_refused_char`]).
 pub const FORBIDDEN_CHARS: &[char] = &['\\', '{', '}', '^', '%', '`', '[', ']', '"', '<', '>', '~', '#', '|'];
 
+/// Why a key is refused (400 `invalid_key`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyError {
     Empty,
@@ -21,6 +22,8 @@ pub enum KeyError {
     TrailingSlash,
     EmptySegment,
     DotSegment,
+    /// A character of [`is_refused_char`]: a control, format, invisible, unassigned or
+    /// space-like character.
     ControlCharacter,
     ForbiddenCharacter(char),
 }
@@ -34,7 +37,9 @@ impl fmt::Display for KeyError {
             KeyError::TrailingSlash => f.write_str("The key must not end with '/'."),
             KeyError::EmptySegment => f.write_str("The key must not contain an empty segment ('//')."),
             KeyError::DotSegment => f.write_str("The key must not contain a '.' or '..' segment."),
-            KeyError::ControlCharacter => f.write_str("The key contains a control or invisible formatting character."),
+            KeyError::ControlCharacter => {
+                f.write_str("The key contains a control, invisible, unassigned or space-like character (the only space allowed is U+0020).")
+            }
             KeyError::ForbiddenCharacter(c) => {
                 write!(f, "The key must not contain the character '{c}'.")
             }
@@ -59,7 +64,7 @@ pub fn validate_key(key: &str) -> Result<(), KeyError> {
         return Err(KeyError::TrailingSlash);
     }
     for c in key.chars() {
-        if is_control_or_format(c) {
+        if is_refused_char(c) {
             return Err(KeyError::ControlCharacter);
         }
         if FORBIDDEN_CHARS.contains(&c) {
@@ -76,36 +81,35 @@ pub fn validate_key(key: &str) -> Result<(), KeyError> {
     Ok(())
 }
 
-/// C0 and C1 controls, DEL, and the Unicode format characters (category Cf: bidi overrides and
-/// isolates, zero-width characters, the BOM, soft hyphen, tag characters...).
-pub fn is_control_or_format(c: char) -> bool {
-    c.is_control() || FORMAT_RANGES.iter().any(|&(lo, hi)| (lo..=hi).contains(&(c as u32)))
+/// Code points that render as nothing, as a space other than U+0020, or not at all: C0 and C1
+/// controls and DEL (Cc), format characters (Cf: bidi overrides, zero-width characters, the
+/// BOM, tag characters...), line and paragraph separators (Zl, Zp), every space separator but
+/// U+0020 (Zs), unassigned code points (Cn) and every `Default_Ignorable_Code_Point` (variation
+/// selectors, Hangul fillers, U+034F...). Two keys that differ only by them look the same.
+///
+/// The set is generated from Unicode's data ([`UNICODE_VERSION`], see `refused_chars.rs`), and
+/// `tests/refused_chars.rs` checks every code point against the data.
+pub fn is_refused_char(c: char) -> bool {
+    let cp = c as u32;
+    if cp < 0x80 {
+        // ASCII: the controls and DEL; the only space allowed is U+0020.
+        return cp < 0x20 || cp == 0x7F;
+    }
+    refused_chars::REFUSED
+        .binary_search_by(|&(lo, hi)| {
+            if hi < cp {
+                std::cmp::Ordering::Less
+            } else if lo > cp {
+                std::cmp::Ordering::Greater
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        })
+        .is_ok()
 }
 
-/// Unicode general category Cf (Unicode 15), as ranges.
-const FORMAT_RANGES: &[(u32, u32)] = &[
-    (0x00AD, 0x00AD),
-    (0x0600, 0x0605),
-    (0x061C, 0x061C),
-    (0x06DD, 0x06DD),
-    (0x070F, 0x070F),
-    (0x0890, 0x0891),
-    (0x08E2, 0x08E2),
-    (0x180E, 0x180E),
-    (0x200B, 0x200F),
-    (0x202A, 0x202E),
-    (0x2060, 0x2064),
-    (0x2066, 0x206F),
-    (0xFEFF, 0xFEFF),
-    (0xFFF9, 0xFFFB),
-    (0x110BD, 0x110BD),
-    (0x110CD, 0x110CD),
-    (0x13430, 0x1343F),
-    (0x1BCA0, 0x1BCA3),
-    (0x1D173, 0x1D17A),
-    (0xE0001, 0xE0001),
-    (0xE0020, 0xE007F),
-];
+mod refused_chars;
+pub use refused_chars::UNICODE_VERSION;
 
 /// Prefixes a key may start with: plain byte-prefix matching, so `content/` admits
 /// `content/a` but not `contentx/a`, and `content` (no slash) admits both.
@@ -204,6 +208,25 @@ mod tests {
         ] {
             assert_eq!(validate_key(&format!("content/a{c}b")), Err(KeyError::ControlCharacter), "{:?}", c as u32);
         }
+    }
+
+    /// The look-alikes an adversarial review found accepted, each stored as a distinct key that
+    /// looks like the same key without it.
+    #[test]
+    fn look_alike_characters() {
+        let mut found = vec![0x034F, 0x115F, 0x1160, 0x3164, 0xFFA0, 0x17B4, 0x17B5, 0x180B, 0x180C, 0x180D, 0x180F, 0x2065, 0xE0000, 0xE0FFF];
+        found.extend((0xFE00..=0xFE0F).chain(0xE0100..=0xE01EF).chain(0xFFF0..=0xFFF8));
+        found.extend([0x00A0, 0x1680, 0x205F, 0x3000, 0x2028, 0x2029]);
+        found.extend(0x2000..=0x200A);
+        for cp in found {
+            let c = char::from_u32(cp).unwrap();
+            assert_eq!(validate_key(&format!("content/a{c}b")), Err(KeyError::ControlCharacter), "U+{cp:04X}");
+        }
+        // Unassigned (in every Unicode version so far), and a noncharacter.
+        assert_eq!(validate_key("content/a\u{0378}b"), Err(KeyError::ControlCharacter));
+        assert_eq!(validate_key("content/a\u{10FFFF}b"), Err(KeyError::ControlCharacter));
+        // The plain space, letters of every script, emoji (with ZWJ sequences refused: U+200D).
+        assert_eq!(validate_key("content/a b/\u{1F3AC} 日本語 é"), Ok(()));
     }
 
     #[test]

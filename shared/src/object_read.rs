@@ -13,6 +13,45 @@ use crate::http::{Responder, Response};
 /// `Cache-Control` for segments, which never change once written.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+/// On every object answer: whatever an uploader stored, the browser neither sniffs it into
+/// something active nor runs it on the service's origin (a sandboxed, script-less document).
+const OBJECT_HEADERS: [(&str, &str); 2] = [("x-content-type-options", "nosniff"), ("content-security-policy", "default-src 'none'; sandbox")];
+
+/// What a stored `Content-Type` is answered as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Served<'a> {
+    /// A type a video player fetches: as stored.
+    Inline(&'a str),
+    /// Anything else (HTML, SVG, scripts, XML, PDF, unparsable): `application/octet-stream`
+    /// with `Content-Disposition: attachment`, so that no uploader can host a page on the
+    /// service's origin.
+    Attachment,
+}
+
+/// The types served inline: video, audio, HLS and DASH playlists, subtitles, images other than
+/// SVG (which can hold script), and `application/octet-stream`.
+fn served_as(stored: Option<&str>) -> Served<'_> {
+    let Some(value) = stored else { return Served::Inline(OCTET_STREAM) };
+    let Ok(media) = crate::content_type::parse_media_type(value) else { return Served::Attachment };
+    let (t, sub) = (media.type_.to_ascii_lowercase(), media.subtype.to_ascii_lowercase());
+    let inline = match t.as_str() {
+        "video" | "audio" => true,
+        "image" => sub != "svg+xml",
+        "text" => matches!(sub.as_str(), "vtt" | "srt"),
+        "application" => {
+            matches!(sub.as_str(), "octet-stream" | "vnd.apple.mpegurl" | "x-mpegurl" | "mpegurl" | "dash+xml" | "mp4" | "x-subrip" | "ttml+xml" | "x-mpegts")
+        }
+        _ => false,
+    };
+    if inline {
+        Served::Inline(value)
+    } else {
+        Served::Attachment
+    }
+}
+
+const OCTET_STREAM: &str = "application/octet-stream";
+
 /// What the store says about an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectMeta {
@@ -73,11 +112,7 @@ impl ObjectRead {
     /// The answer for the object as the store describes it (`None`: there is none).
     pub fn answer(&self, meta: Option<&ObjectMeta>) -> ObjectAnswer {
         let Some(meta) = meta else {
-            let mut response = self.responder.error(&ApiError::NotFound, None);
-            if self.head {
-                response.body.clear();
-            }
-            return ObjectAnswer { response, body: None };
+            return ObjectAnswer { response: self.error(&ApiError::NotFound), body: None };
         };
         let size = meta.size;
         let mut headers = vec![
@@ -100,23 +135,38 @@ impl ObjectRead {
                 return self.bodiless(416, headers);
             }
         };
-        headers.push(("content-type", meta.content_type.clone().unwrap_or_else(|| "application/octet-stream".to_owned())));
+        match served_as(meta.content_type.as_deref()) {
+            Served::Inline(content_type) => headers.push(("content-type", content_type.to_owned())),
+            Served::Attachment => {
+                headers.push(("content-type", OCTET_STREAM.to_owned()));
+                headers.push(("content-disposition", "attachment".to_owned()));
+            }
+        }
         headers.push(("content-length", length.to_string()));
-        let response = self.responder.with_headers(status, headers, String::new(), None);
-        ObjectAnswer { response, body: (!self.head).then_some(body) }
+        ObjectAnswer { response: self.respond(status, headers), body: (!self.head).then_some(body) }
     }
 
     /// The answer when the store itself failed (details belong in the adapter's log).
     pub fn store_failed(&self) -> Response {
-        let mut response = self.responder.error(&ApiError::Internal, None);
+        self.error(&ApiError::Internal)
+    }
+
+    fn error(&self, err: &ApiError) -> Response {
+        let mut response = self.responder.error(err, None);
+        response.headers.extend(OBJECT_HEADERS.map(|(n, v)| (n, v.to_owned())));
         if self.head {
             response.body.clear();
         }
         response
     }
 
+    fn respond(&self, status: u16, mut headers: Vec<(&'static str, String)>) -> Response {
+        headers.extend(OBJECT_HEADERS.map(|(n, v)| (n, v.to_owned())));
+        self.responder.with_headers(status, headers, String::new(), None)
+    }
+
     fn bodiless(&self, status: u16, headers: Vec<(&'static str, String)>) -> ObjectAnswer {
-        ObjectAnswer { response: self.responder.with_headers(status, headers, String::new(), None), body: None }
+        ObjectAnswer { response: self.respond(status, headers), body: None }
     }
 }
 
@@ -283,6 +333,55 @@ mod tests {
         assert_eq!(a.response.header("access-control-allow-origin"), Some("https://app.test"));
         assert!(read(true, None, None).answer(None).response.body.is_empty());
         assert_eq!(read(false, None, None).store_failed().status, 500);
+    }
+
+    /// Finding 1 of the adversarial review: an uploaded page or SVG must not run on the
+    /// service's origin.
+    #[test]
+    fn active_content_is_never_served_inline() {
+        for stored in [
+            "text/html",
+            "text/html; charset=utf-8",
+            "image/svg+xml",
+            "IMAGE/SVG+XML",
+            "application/javascript",
+            "text/xml",
+            "application/pdf",
+            "multipart/x-mixed-replace; boundary=a",
+            "not a type",
+        ] {
+            let m = ObjectMeta { content_type: Some(stored.into()), ..meta() };
+            let a = read(false, None, None).answer(Some(&m));
+            assert_eq!(a.response.header("content-type"), Some("application/octet-stream"), "{stored}");
+            assert_eq!(a.response.header("content-disposition"), Some("attachment"), "{stored}");
+        }
+        for stored in [
+            "video/mp2t",
+            "video/mp4",
+            "audio/aac",
+            "application/vnd.apple.mpegurl",
+            "application/dash+xml",
+            "text/vtt",
+            "image/png",
+            "image/jpeg",
+            "application/octet-stream",
+        ] {
+            let m = ObjectMeta { content_type: Some(stored.into()), ..meta() };
+            let a = read(false, None, None).answer(Some(&m));
+            assert_eq!((a.response.header("content-type"), a.response.header("content-disposition")), (Some(stored), None));
+        }
+        // Every object answer, whatever its status, carries both guards.
+        let answers = [
+            read(false, None, None).answer(Some(&meta())).response,
+            read(false, None, Some("\"abc\"")).answer(Some(&meta())).response,
+            read(false, Some("bytes=5000-"), None).answer(Some(&meta())).response,
+            read(true, None, None).answer(None).response,
+            read(false, None, None).store_failed(),
+        ];
+        for r in answers {
+            assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{}", r.status);
+            assert_eq!(r.header("content-security-policy"), Some("default-src 'none'; sandbox"), "{}", r.status);
+        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use crate::clock::UnixTime;
 use crate::config::{Config, PresignSettings, MAX_OBJECT_BYTES, MAX_PUT_BYTES};
 use crate::content_type::parse_media_type;
 use crate::error::{ApiError, ChecksumProblem};
-use crate::http::{Request, Responder, Response, MAX_BODY_BYTES, MAX_SINGLE_BODY};
+use crate::http::{Request, Responder, Response, MAX_ANSWER_BYTES, MAX_BODY_BYTES, MAX_SINGLE_BODY};
 use crate::object_key::validate_key;
 use crate::operation::{Operation, S3Request, Signed};
 use crate::part_plan::{PartPlan, MAX_PARTS};
@@ -88,6 +88,11 @@ fn sign(config: &Config, settings: &PresignSettings, caller: &Caller, kind: Kind
         Kind::Request => cx.request(req.body),
         Kind::Parts => cx.parts(req.body),
     }?;
+    // Checked before anything is sent: Lambda fails (5xx, and the alarms fire) on an answer
+    // over 6 MB, so a request for more than this is the caller's to split.
+    if body.len() > MAX_ANSWER_BYTES {
+        return Err((ApiError::AnswerTooLarge { limit: MAX_ANSWER_BYTES }, None));
+    }
     let mut audit = cx.audit.into_inner();
     audit.expires_at = Some(cx.expires_at);
     Ok((body, audit))
@@ -128,9 +133,12 @@ fn digest<'a>(value: Option<&'a Cow<'a, str>>, len: usize, problem: ChecksumProb
     }
 }
 
-/// 1 to 1024 bytes of printable ASCII without spaces.
+/// 1 to 1024 bytes of the characters stores use in upload ids: letters, digits and
+/// `- _ . ~ + / =`. S3 answers ids of letters, digits, `.`, `_` and `-`; MinIO URL-safe base64;
+/// R2 base64; Ceph RGW `2~` and URL-safe characters; SeaweedFS hex; s3s-fs a UUID. Anything
+/// else (quotes, `%`, `&`, `!`...) only ever served to blow up the answer with escapes.
 fn upload_id(id: &str) -> Result<&str, ApiError> {
-    if (1..=1024).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic()) {
+    if (1..=1024).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~+/=".contains(&b)) {
         Ok(id)
     } else {
         Err(ApiError::InvalidUploadId)

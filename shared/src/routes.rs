@@ -95,6 +95,9 @@ pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, answers
     if decision == OriginDecision::Denied {
         return done(reply.error(&ApiError::OriginNotAllowed, None));
     }
+    if let Some(name) = repeated_header(req) {
+        return done(reply.error(&ApiError::RepeatedHeader(name), None));
+    }
     if req.method == "OPTIONS" {
         return done(preflight(&reply, decision));
     }
@@ -144,6 +147,36 @@ pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, answers
         // The presign routes answered above.
         (_, _) => done(reply.error(&ApiError::NotFound, None)),
     }
+}
+
+/// The first single-valued header the core reads that arrived more than once. Platforms join
+/// repeated values with commas (API Gateway's HTTP API with `,`, the Workers runtime with `, `;
+/// the Lambda adapter joins a REST API event's `multiValueHeaders` the same way), and none of
+/// these headers has a comma of its own: a bearer token, an origin and `application/json`
+/// never do (a comma inside a quoted media-type parameter does not count).
+fn repeated_header(req: &Request<'_>) -> Option<&'static str> {
+    let has_comma = |v: Option<&str>| v.is_some_and(|v| v.contains(','));
+    if has_comma(req.authorization) {
+        return Some("Authorization");
+    }
+    if has_comma(req.origin) {
+        return Some("Origin");
+    }
+    let unquoted_comma = req.content_type.is_some_and(|v| {
+        let mut quoted = false;
+        let mut escaped = false;
+        v.chars().any(|c| {
+            let hit = c == ',' && !quoted;
+            match c {
+                _ if escaped => escaped = false,
+                '\\' if quoted => escaped = true,
+                '"' => quoted = !quoted,
+                _ => {}
+            }
+            hit
+        })
+    });
+    unquoted_comma.then_some("Content-Type")
 }
 
 fn preflight(reply: &Responder, decision: OriginDecision<'_>) -> Response {

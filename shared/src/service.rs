@@ -127,16 +127,25 @@ impl Service {
     }
 
     /// What an operator should hear once at start-up, besides an invalid configuration.
-    pub fn startup_warnings(&self) -> Vec<&'static str> {
+    pub fn startup_warnings(&self) -> Vec<std::borrow::Cow<'static, str>> {
         let Ok(config) = &self.config else {
             return Vec::new();
         };
         let mut warnings = Vec::new();
         if !config.auth.is_enabled() {
-            warnings.push("Auth is off: neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set, so every request may presign.");
+            warnings.push("Auth is off: neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set, so every request may presign.".into());
         }
         if config.serve_objects && self.objects == ObjectStore::Absent {
-            warnings.push("SERVE_OBJECTS is true, but this platform has no object store: object paths answer 404.");
+            warnings.push("SERVE_OBJECTS is true, but this platform has no object store: object paths answer 404.".into());
+        }
+        // A prefix is matched byte for byte: `uploads/u1` also admits `uploads/u10/x`.
+        for prefix in config.allowed_prefixes.as_slice().iter().filter(|p| !p.ends_with('/')) {
+            warnings.push(
+                format!(
+                    "PRESIGN_ALLOWED_PREFIXES entry \"{prefix}\" does not end in '/': it also admits every key that merely starts with it (\"{prefix}x/...\")."
+                )
+                .into(),
+            );
         }
         warnings
     }

@@ -28,6 +28,7 @@ fn names_read() -> BTreeSet<String> {
             | "PRESIGN_ALLOW_DELETE"
             | "LOG_OBJECT_KEYS" => "true".into(),
             "PRESIGN_MAX_BYTES" | "PRESIGN_PART_BYTES" => "10485760".into(),
+            "AUTH_MAX_TOKEN_AGE" => "3600".into(),
             "S3_ENDPOINT" => "http://127.0.0.1:9000".into(),
             "AUTH_JWKS_URL" => "https://idp.test/jwks".into(),
             "AUTH_JWT_SECRET" => "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0LXNlY3JldC0zMmJ5dGVz".into(),

@@ -7,6 +7,7 @@ signature, and read back with an independently signed GET.
 
 import base64
 import json
+import re
 import time
 import unittest
 import urllib.parse
@@ -235,6 +236,106 @@ class ExpiryCases(WithStoreAndTarget):
         answer = presign(self.target, f"content/expiry-{time.time_ns()}.ts").json()
         time.sleep(2.2)
         self.assertEqual(upload(answer).status, 403)
+
+
+class ReviewCases(WithStoreAndTarget):
+    """What an adversarial review found (docs/hardening.md), seen from outside, the same on every
+    adapter: look-alike keys, upload ids and answers that amplify, audit lines too long to keep,
+    an origin echoed raw, repeated headers, claim prefixes without a trailing slash, tokens that
+    never expire."""
+
+    extra_env = {"CORS_ORIGINS": "*", "PRESIGN_MAX_BATCH": "1000", "AUTH_KEY_PREFIX_CLAIM": "prefixes", "AUTH_MAX_TOKEN_AGE": "3600"}
+
+    def call(self, path, payload, prefixes=("content/",), headers=None, **kw):
+        token = hs256_token({"prefixes": list(prefixes)}, **kw)
+        hs = headers if headers is not None else {"authorization": f"Bearer {token}", "content-type": "application/json"}
+        return self.target.request("POST", path, hs, json.dumps(payload).encode())
+
+    def test_look_alike_keys_are_refused(self):
+        for ch in ("\u00a0", "\u2000", "\u3000", "\u2028", "\u034f", "\u3164", "\ufe0f", "\U000e0100", "\u2065", "\u0378"):
+            r = self.call("/presign", {"key": f"content/look{ch}alike.ts", "contentType": "video/mp2t"})
+            self.assertEqual((r.status, r.json()["error"]), (400, "invalid_key"), repr(ch))
+        key = f"content/review-{time.time_ns()}/a plain space.ts"
+        r = self.call("/presign", {"key": key, "contentType": "video/mp2t"})
+        self.assertEqual(r.status, 200, r.text)
+        self.assertEqual(upload(r.json()).status, 200)
+
+    def test_upload_ids_are_store_characters_and_answers_are_bounded(self):
+        key = f"content/review-{time.time_ns()}/big.mp4"
+        create = self.call("/presign/request", {"method": "POST", "key": key, "contentType": "video/mp4"}).json()
+        created = http("POST", create["url"], create["headers"])
+        self.assertEqual(created.status, 200, created.text)
+        upload_id = re.search(r"<UploadId>([^<]+)</UploadId>", created.text).group(1)
+        listing = self.call("/presign/request", {"method": "GET", "key": key, "uploadId": upload_id})
+        self.assertEqual(listing.status, 200, f"the store's own id {upload_id!r}: {listing.text}")
+        for bad in ('"', "a!b", "%2F", "a&x-id=GetObject"):
+            r = self.call("/presign/request", {"method": "GET", "key": key, "uploadId": bad})
+            self.assertEqual((r.status, r.json()["error"]), (400, "invalid_upload_id"), bad)
+        # 1000 parts of a 1 KiB key of '!' (percent-encoded three times over) with a 1 KiB id of
+        # '+': about 25 KB asking for 7 MB. Refused with 413, nothing signed, on every adapter.
+        body = {"key": "content/" + "!" * 1016, "uploadId": "+" * 1024, "parts": [{"partNumber": n} for n in range(1, 1001)]}
+        r = self.call("/presign/parts", body)
+        self.assertEqual((r.status, r.json()["error"]), (413, "answer_too_large"), r.text[:300])
+        self.assertNotIn("X-Amz-Signature", r.text)
+
+    def test_a_large_audit_is_written_in_lines_that_are_kept(self):
+        stamp = time.time_ns()
+        keys = [f"content/audit-{stamp}/{i:04d}-{'k' * 960}.ts" for i in range(900)]
+        r = self.call("/presign/batch", {"files": [{"key": k, "contentType": "video/mp2t"} for k in keys]})
+        self.assertEqual(r.status, 200, r.text[:300])
+        deadline = time.time() + 10
+        while True:
+            lines = [line[line.find("{") :] for line in self.target.logs().splitlines() if '"logPart"' in line]
+            mine = [json.loads(line) for line in lines]
+            continued = [k for line in mine for k in line.get("audit", {}).get("keys", []) if f"audit-{stamp}/" in k]
+            if len(continued) >= len(keys) or time.time() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertGreaterEqual(len(mine), 5)
+        for line in lines:
+            self.assertLess(len(line.encode()), 200_000)
+        self.assertEqual(continued, keys, "every signed key is recorded, in order")
+        places = sorted(int(line["logPart"].split("/")[0]) for line in mine)
+        self.assertEqual(places, list(range(1, len(mine) + 1)))
+        self.assertEqual(sum("_aws" in line for line in mine), 1 if "_aws" in mine[0] else 0, "metrics at most once")
+        self.assertEqual(len({line["requestId"] for line in mine}), 1)
+
+    def test_a_wildcard_echoes_only_well_formed_origins(self):
+        bad = ["null", "http://app.localhost:5173/path", "http://a.localhost:5173?x"]
+        if self.target.name == "lambda":
+            # Only an event can carry these: HTTP itself has no way to send them.
+            bad += ["http://a.localhost\r\nx-injected: 1", "http://a.localhost\u0000"]
+        for origin in bad:
+            r = self.target.request("GET", "/health", {"origin": origin})
+            self.assertEqual(r.status, 200, repr(origin))
+            self.assertIsNone(r.headers.get("access-control-allow-origin"), repr(origin))
+            self.assertNotIn("x-injected", r.headers)
+        r = self.target.request("GET", "/health", {"origin": ORIGIN})
+        self.assertEqual(r.headers.get("access-control-allow-origin"), ORIGIN)
+
+    def test_a_header_sent_twice_is_refused(self):
+        body = {"key": f"content/review-{time.time_ns()}/x.ts", "contentType": "video/mp2t"}
+        one, other = (f"Bearer {hs256_token({'prefixes': ['content/'], 'sub': sub})}" for sub in ("a", "b"))
+        for headers in (
+            [("authorization", one), ("authorization", other), ("content-type", "application/json")],
+            [("authorization", one), ("content-type", "application/json"), ("content-type", "application/json")],
+        ):
+            for version in ("v2", "v1"):
+                r = self.target.request("POST", "/presign", headers, json.dumps(body).encode(), event_version=version)
+                self.assertEqual((r.status, r.json()["error"]), (400, "repeated_header"), (headers[1][0], version))
+
+    def test_a_claimed_prefix_ends_at_a_segment(self):
+        stamp = time.time_ns()
+        for key, status in ((f"content/u{stamp}/x.ts", 200), (f"content/u{stamp}0/x.ts", 403), (f"content/u{stamp}-admin/x.ts", 403)):
+            r = self.call("/presign", {"key": key, "contentType": "video/mp2t"}, prefixes=[f"content/u{stamp}"])
+            self.assertEqual(r.status, status, key)
+
+    def test_a_token_that_lives_too_long_is_refused(self):
+        body = {"key": f"content/review-{time.time_ns()}/t.ts", "contentType": "video/mp2t"}
+        self.assertEqual(self.call("/presign", body, exp_in=3000).status, 200)
+        r = self.call("/presign", body, exp_in=10**9)
+        self.assertEqual((r.status, r.json()["error"]), (401, "unauthorized"))
+        self.assertIn("AUTH_MAX_TOKEN_AGE", r.json()["message"])
 
 
 def bind(adapter, make_target, case_lists):
@@ -629,6 +730,7 @@ class JwksEndlessBodyCases(JwksFixture):
 # Every case list above, bound to each adapter by test_lambda.py and test_worker.py: the same
 # cases for both, by construction.
 CASES = {
+    "Review": ReviewCases,
     "SingleUse": SingleUseCases,
     "Expiry": ExpiryCases,
     "Jwks": JwksCases,

@@ -342,6 +342,23 @@ def http_exact(method, url, headers, body=b"", timeout=30):
         conn.close()
 
 
+def http_repeated(method, url, pairs, body=None, timeout=10):
+    """Sends `pairs` as they are, a name given twice as two header lines (urllib would keep
+    one), with the body framed by its own Content-Length."""
+    u = urllib.parse.urlsplit(url)
+    conn = HTTPConnection(u.hostname, u.port, timeout=timeout)
+    try:
+        conn.putrequest(method, u.path + (f"?{u.query}" if u.query else ""), skip_accept_encoding=True)
+        for k, v in pairs:
+            conn.putheader(k, v)
+        conn.putheader("Content-Length", str(len(body or b"")))
+        conn.endheaders(body or b"")
+        r = conn.getresponse()
+        return Reply(r.status, dict(r.getheaders()), r.read())
+    finally:
+        conn.close()
+
+
 # ---------- the Lambda Runtime API test double ----------
 
 
@@ -412,13 +429,17 @@ class RuntimeApi:
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def invoke(self, event, timeout=15):
+    def invoke_raw(self, event, timeout=15):
+        """Hands out `event` and returns what the function posted: ("response" or "error", body)."""
         request_id = str(uuid.uuid4())
         self.events.put((request_id, event))
         with self.cond:
             if not self.cond.wait_for(lambda: request_id in self.results, timeout=timeout):
                 raise TimeoutError("the function did not answer")
-            kind, body = self.results.pop(request_id)
+            return self.results.pop(request_id)
+
+    def invoke(self, event, timeout=15):
+        kind, body = self.invoke_raw(event, timeout)
         if kind != "response":
             raise AssertionError(f"the function reported an error: {body!r}")
         return json.loads(body)
@@ -427,15 +448,27 @@ class RuntimeApi:
         self.server.shutdown()
 
 
+def header_pairs(headers):
+    """Headers as (name, value) pairs: a dict, or a list of pairs where a name may repeat (a
+    header sent more than once)."""
+    return list(headers.items()) if isinstance(headers, dict) else list(headers)
+
+
 def v2_event(method, path, headers, body):
     raw = body or b""
-    is_b64 = bool(raw) and headers.get("x-test-base64") == "1"
+    pairs = header_pairs(headers)
+    is_b64 = bool(raw) and dict(pairs).get("x-test-base64") == "1"
+    # As API Gateway's HTTP API does: names lower-cased, repeated values joined with commas.
+    joined = {}
+    for k, v in pairs:
+        if k.lower() != "x-test-base64":
+            joined[k.lower()] = f"{joined[k.lower()]},{v}" if k.lower() in joined else v
     return {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
         "rawQueryString": "",
-        "headers": {k.lower(): v for k, v in headers.items() if k.lower() != "x-test-base64"},
+        "headers": joined,
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "api",
@@ -455,14 +488,19 @@ def v2_event(method, path, headers, body):
 
 def v1_event(method, path, headers, body, stage="prod"):
     raw = body or b""
-    hs = {k: v for k, v in headers.items() if k.lower() != "x-test-base64"}
-    is_b64 = bool(raw) and headers.get("x-test-base64") == "1"
+    pairs = [(k, v) for k, v in header_pairs(headers) if k.lower() != "x-test-base64"]
+    is_b64 = bool(raw) and dict(header_pairs(headers)).get("x-test-base64") == "1"
+    # As API Gateway's REST API does: `headers` keeps the last of repeated values,
+    # `multiValueHeaders` all of them.
+    multi = {}
+    for k, v in pairs:
+        multi.setdefault(k, []).append(v)
     return {
         "resource": "/{proxy+}",
         "path": path,
         "httpMethod": method,
-        "headers": hs,
-        "multiValueHeaders": {k: [v] for k, v in hs.items()},
+        "headers": dict(pairs),
+        "multiValueHeaders": multi,
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
         "pathParameters": {"proxy": path.lstrip("/")},
@@ -579,8 +617,10 @@ class HttpTarget:
         self._logs = logs
 
     def request(self, method, path, headers=None, body=None, event_version=None):
-        hs = {k: v for k, v in (headers or {}).items() if k.lower() != "x-test-base64"}
-        return http(method, self.base_url + path, hs, body)
+        pairs = [(k, v) for k, v in header_pairs(headers or {}) if k.lower() != "x-test-base64"]
+        if len({k.lower() for k, _ in pairs}) < len(pairs):
+            return http_repeated(method, self.base_url + path, pairs, body)
+        return http(method, self.base_url + path, dict(pairs), body)
 
     def logs(self):
         return self._logs()

@@ -95,6 +95,30 @@ class LambdaInit(unittest.TestCase):
         self.assertIn("S3_BUCKET", done.stdout.decode())
 
 
+class LambdaEventErrors(unittest.TestCase):
+    """A payload that is not an HTTP event fails the invocation with a message that names the
+    category and position of the problem, never a value from it (finding 7 of the adversarial
+    review: the message quoted a bearer token)."""
+
+    def test_the_error_never_quotes_the_payload(self):
+        store = Store()
+        target = LambdaTarget(base_env(store))
+        token = cases.hs256_token()
+        try:
+            event = {"httpMethod": "POST", "path": "/presign", "headers": {"authorization": f"Bearer {token}"}, "isBase64Encoded": f"yes {token}"}
+            kind, body = target.runtime.invoke_raw(event)
+            self.assertEqual(kind, "error")
+            self.assertIn(b"at line 1 column", body)
+            self.assertNotIn(token.encode(), body)
+            self.assertNotIn(b"yes ", body)
+            self.assertNotIn(token, target.logs())
+            # The function goes on answering.
+            self.assertEqual(target.request("GET", "/health").status, 200)
+        finally:
+            target.stop()
+            store.stop()
+
+
 class LambdaSessionToken(unittest.TestCase):
     """With AWS_SESSION_TOKEN (as a Lambda execution role sets it) the URL carries a signed
     X-Amz-Security-Token. s3s-fs has no temporary credentials, so the store cannot accept the

@@ -113,6 +113,16 @@ class WorkerReadPath(unittest.TestCase):
             f.write("#EXTM3U\n")
         r2_put(cls.persist, "content/v1/seg-0.ts", seg, "video/mp2t")
         r2_put(cls.persist, "content/v1/index.m3u8", pl, "application/vnd.apple.mpegurl")
+        # What an uploader with the default content types may store: a page and an SVG, each
+        # with a script (finding 1 of the adversarial review).
+        for name, ctype, text in (
+            ("x.html", "text/html", "<html><body><script>document.title='owned'</script></body></html>"),
+            ("x.svg", "image/svg+xml", '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ):
+            path = os.path.join(cls.persist, name)
+            with open(path, "w") as f:
+                f.write(text)
+            r2_put(cls.persist, f"content/v1/{name}", path, ctype)
         cls.store = Store()
         cls.target = WorkerTarget(base_env(cls.store, SERVE_OBJECTS="true"), persist_to=cls.persist)
 
@@ -161,6 +171,21 @@ class WorkerReadPath(unittest.TestCase):
         self.assertEqual(self.get("/content/%2E%2E/private/seg-0.ts").status, 404)
         r = self.get("/content/v1/a%7Cb.ts")
         self.assertEqual((r.status, json.loads(r.body)["error"]), (400, "invalid_key"))
+
+    def test_active_content_is_never_served_as_such(self):
+        for path in ("/content/v1/x.html", "/content/v1/x.svg"):
+            for method in ("GET", "HEAD"):
+                r = self.get(path, method=method)
+                self.assertEqual(r.status, 200, path)
+                self.assertEqual(r.headers["content-type"], "application/octet-stream", path)
+                self.assertEqual(r.headers["content-disposition"], "attachment", path)
+                self.assertEqual(r.headers["x-content-type-options"], "nosniff", path)
+                self.assertEqual(r.headers["content-security-policy"], "default-src 'none'; sandbox", path)
+        # Media keep their type, and carry the same guards.
+        r = self.get("/content/v1/seg-0.ts")
+        self.assertEqual((r.headers["content-type"], r.headers.get("content-disposition")), ("video/mp2t", None))
+        self.assertEqual(r.headers["x-content-type-options"], "nosniff")
+        self.assertEqual(r.headers["content-security-policy"], "default-src 'none'; sandbox")
 
     def test_cors_on_reads(self):
         r = self.get("/content/v1/seg-0.ts", origin=ORIGIN, range="bytes=0-0")

@@ -83,8 +83,9 @@ impl<'a> Wanted<'a> {
     }
 }
 
-/// A header value: a string in `headers`, a list of strings in `multiValueHeaders` (the first
-/// is taken), or null.
+/// A header value: a string in `headers`, a list of strings in `multiValueHeaders` (joined
+/// with `,`, as an HTTP API event joins repeated headers, so that the core sees a repeated
+/// header the same way from every event shape), or null.
 enum HeaderValue<'a> {
     One(Cow<'a, str>),
     None,
@@ -101,7 +102,8 @@ impl<'de: 'a, 'a> Deserialize<'de> for HeaderValue<'a> {
         }
         Ok(match Raw::deserialize(d)? {
             Raw::One(v) => HeaderValue::One(v),
-            Raw::Many(v) => v.into_iter().next().map_or(HeaderValue::None, HeaderValue::One),
+            Raw::Many(v) if v.len() <= 1 => v.into_iter().next().map_or(HeaderValue::None, HeaderValue::One),
+            Raw::Many(v) => HeaderValue::One(Cow::Owned(v.join(","))),
             Raw::Null(()) => HeaderValue::None,
         })
     }
@@ -128,14 +130,17 @@ impl<'de: 'a, 'a> Deserialize<'de> for Wanted<'a> {
                 let mut wanted = Wanted::default();
                 while let Some(name) = map.next_key::<Cow<'de, str>>()? {
                     match wanted.slot(&name) {
-                        // The first occurrence wins; later spellings of the same name are
-                        // read (to keep the JSON valid) and ignored.
-                        Some(slot) if slot.is_none() => {
+                        // The same name in another spelling (`Authorization`, `authorization`)
+                        // is the header sent twice: joined, for the core to refuse.
+                        Some(slot) => {
                             if let HeaderValue::One(v) = map.next_value::<HeaderValue<'de>>()? {
-                                *slot = Some(v);
+                                *slot = Some(match slot.take() {
+                                    None => v,
+                                    Some(first) => Cow::Owned(format!("{first},{v}")),
+                                });
                             }
                         }
-                        _ => {
+                        None => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
@@ -200,7 +205,10 @@ impl<'a> Incoming<'a> {
     /// A body flagged base64 that does not decode is treated as no body, so the core answers
     /// a POST with 400 `invalid_json` as it would any unreadable body.
     pub fn parse(payload: &'a str) -> Result<Incoming<'a>, EventError> {
-        let p: Payload<'a> = serde_json::from_str(payload).map_err(|e| EventError(e.to_string()))?;
+        // serde_json's message may quote the offending value (`invalid type: string "<token>"`):
+        // only its category and position are reported.
+        let p: Payload<'a> =
+            serde_json::from_str(payload).map_err(|e| EventError(format!("{:?} error at line {} column {}", e.classify(), e.line(), e.column())))?;
         let context = p.request_context.unwrap_or_default();
         let (format, method, path) = if p.version.as_deref() == Some("2.0") {
             let method = context.http.and_then(|h| h.method).ok_or_else(|| EventError("no requestContext.http.method".into()))?;
@@ -216,7 +224,9 @@ impl<'a> Incoming<'a> {
             (Some(Cow::Borrowed(text)), false) => Cow::Borrowed(text.as_bytes()),
             (Some(Cow::Owned(text)), false) => Cow::Owned(text.into_bytes()),
         };
-        Ok(Incoming { format, method, path, headers: p.headers.or(p.multi_value_headers), body })
+        // A REST API event's `headers` keeps only the last of repeated values;
+        // `multiValueHeaders` has them all.
+        Ok(Incoming { format, method, path, headers: p.multi_value_headers.or(p.headers), body })
     }
 
     pub fn request(&self) -> Request<'_> {

@@ -1,6 +1,7 @@
 //! One JSON line per request on stdout, which CloudWatch stores as is (no colours, no
 //! timestamps: CloudWatch adds its own), in Embedded Metric Format so CloudWatch also makes
-//! metrics of it. The line is the core's (`presign_core::log::request_line`): request id, route,
+//! metrics of it. The line is the core's (`presign_core::log::request_lines`; an audit too long for
+//! one CloudWatch event is continued on further lines): request id, route,
 //! method, status, latency, error code and the audit of what was signed for whom; never a
 //! token, a URL, a signature or a secret.
 //!
@@ -10,7 +11,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use presign_core::log::{config_error_line, request_line, warning_line, LineFormat, LogLevel};
+use presign_core::log::{config_error_line, request_lines, warning_line, LineFormat, LogLevel};
 use presign_core::{ConfigError, Response};
 
 fn level() -> LogLevel {
@@ -32,6 +33,8 @@ pub fn init_failure(e: &ConfigError) {
 pub fn request(request_id: &str, method: &str, resp: &Response, latency: Duration) {
     if level().wants_request(resp.status) {
         let timestamp_ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-        println!("{}", request_line(request_id, method, resp, latency.as_secs_f64() * 1000.0, LineFormat::Emf { timestamp_ms }));
+        for line in request_lines(request_id, method, resp, latency.as_secs_f64() * 1000.0, LineFormat::Emf { timestamp_ms }) {
+            println!("{line}");
+        }
     }
 }

@@ -58,7 +58,7 @@ async fn main() -> Result<(), Error> {
         std::process::exit(1);
     }
     for warning in service.startup_warnings() {
-        log::warn(warning);
+        log::warn(&warning);
     }
     let app: &'static App = Box::leak(Box::new(App { service, platform: Lambda { http: OnceLock::new() } }));
     // The payload arrives as raw JSON and is read in place by `event::Incoming::parse`.

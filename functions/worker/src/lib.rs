@@ -14,7 +14,7 @@ use std::future::Future;
 use std::sync::OnceLock;
 
 use futures_util::StreamExt as _;
-use presign_core::log::{config_error_line, request_line, warning_line, LineFormat, LogLevel};
+use presign_core::log::{config_error_line, request_lines, warning_line, LineFormat, LogLevel};
 use presign_core::{FetchError, FetchRequest, ObjectStore, Platform, Reply, Service, SignatureCheck, UnixTime, MAX_BODY_BYTES};
 use worker::{console_error, console_log, console_warn, event, Context, Date, Env, Request, Response, Result};
 
@@ -79,7 +79,7 @@ fn service(env: &Env) -> &'static Service {
         }
         if log_level().wants_warnings() {
             for warning in service.startup_warnings() {
-                console_warn!("{}", warning_line(warning));
+                console_warn!("{}", warning_line(&warning));
             }
         }
         service
@@ -126,7 +126,9 @@ fn to_worker(resp: presign_core::Response, stream: Option<worker::ResponseBody>)
 fn log_request(request_id: &str, method: &str, resp: &presign_core::Response, started_ms: u64) {
     if log_level().wants_request(resp.status) {
         let latency = Date::now().as_millis().saturating_sub(started_ms) as f64;
-        console_log!("{}", request_line(request_id, method, resp, latency, LineFormat::Plain));
+        for line in request_lines(request_id, method, resp, latency, LineFormat::Plain) {
+            console_log!("{}", line);
+        }
     }
 }
 

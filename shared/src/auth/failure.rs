@@ -19,6 +19,8 @@ pub enum AuthFailure {
     WrongAudience,
     AlgorithmNotAllowed,
     UnknownKey,
+    /// `AUTH_MAX_TOKEN_AGE`: the token's `exp` is further ahead than this deployment allows.
+    LivesTooLong,
 }
 
 impl AuthFailure {
@@ -36,6 +38,7 @@ impl AuthFailure {
             AuthFailure::WrongAudience => "The token's audience is not accepted.",
             AuthFailure::AlgorithmNotAllowed => "The token's signing algorithm is not allowed.",
             AuthFailure::UnknownKey => "The token was signed with a key this service does not know.",
+            AuthFailure::LivesTooLong => "The token's exp is further ahead than this deployment accepts (AUTH_MAX_TOKEN_AGE).",
         }
     }
 }

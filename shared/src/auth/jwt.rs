@@ -217,6 +217,7 @@ pub(crate) struct ClaimRules<'a> {
     pub issuers: Option<&'a HashSet<String>>,
     pub audiences: Option<&'a HashSet<String>>,
     pub clock_skew_seconds: u64,
+    pub max_token_age_seconds: Option<u64>,
 }
 
 impl ClaimRules<'_> {
@@ -243,6 +244,11 @@ impl ClaimRules<'_> {
         }
         if c.exp.is_none() {
             return Err(AuthFailure::NoExpiry);
+        }
+        if let (Some(exp), Some(max_age)) = (c.exp, self.max_token_age_seconds) {
+            if exp > now.saturating_add(max_age).saturating_add(skew) {
+                return Err(AuthFailure::LivesTooLong);
+            }
         }
         Ok(())
     }

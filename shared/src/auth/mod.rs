@@ -45,6 +45,9 @@ pub struct AuthConfig {
     pub clock_skew_seconds: u64,
     pub jwks_cache_seconds: u64,
     pub prefix_claim: Option<String>,
+    /// `AUTH_MAX_TOKEN_AGE`: a token whose `exp` lies further ahead than this (plus the clock
+    /// skew) is refused, so that no token lives for ever.
+    pub max_token_age_seconds: Option<u64>,
 }
 
 /// An authenticated caller: what its token lets it write.
@@ -70,9 +73,23 @@ impl Caller {
         }
     }
 
-    /// True when no claim restricts the caller or the key starts with one of its prefixes.
+    /// True when no claim restricts the caller or the key lies under one of its prefixes. A
+    /// claimed prefix that does not end in `/` matches at a segment boundary only: `uploads/u1`
+    /// admits `uploads/u1` and `uploads/u1/x`, never `uploads/u10/x` or `uploads/u1-admin/x`.
     pub fn may_write(&self, key: &str) -> bool {
-        self.claimed_prefixes.as_ref().is_none_or(|ps| ps.iter().any(|p| !p.is_empty() && key.starts_with(p.as_str())))
+        self.claimed_prefixes.as_ref().is_none_or(|ps| ps.iter().any(|p| under_claimed_prefix(key, p)))
+    }
+}
+
+/// `key` is `prefix` itself or lies below it: a prefix ending in `/` matches as a string
+/// prefix, any other only where a segment ends.
+fn under_claimed_prefix(key: &str, prefix: &str) -> bool {
+    if prefix.is_empty() {
+        return false;
+    }
+    match key.strip_prefix(prefix) {
+        None => false,
+        Some(rest) => prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
     }
 }
 
@@ -160,7 +177,12 @@ impl AuthConfig {
             Ok(c) => c,
             Err(f) => return deny(f),
         };
-        let rules = ClaimRules { issuers: self.issuers.as_ref(), audiences: self.audiences.as_ref(), clock_skew_seconds: self.clock_skew_seconds };
+        let rules = ClaimRules {
+            issuers: self.issuers.as_ref(),
+            audiences: self.audiences.as_ref(),
+            clock_skew_seconds: self.clock_skew_seconds,
+            max_token_age_seconds: self.max_token_age_seconds,
+        };
         match rules.check(&claims, now) {
             Ok(()) => AuthOutcome::Allowed(self.caller(claims)),
             Err(f) => deny(f),

@@ -124,6 +124,12 @@ fn prefix_claim_string_or_array() {
     assert!(!many.may_write("content/c/x"));
     let none = check(&cfg, &hs_token(json!({})), NOW, &cache).unwrap();
     assert!(!none.may_write("content/a/x"), "a missing claim grants nothing");
+    // A claimed prefix without a trailing '/' ends at a segment boundary.
+    let bare = check(&cfg, &hs_token(json!({"prefixes": "uploads/u1"})), NOW, &cache).unwrap();
+    assert!(bare.may_write("uploads/u1/x") && bare.may_write("uploads/u1"));
+    for other in ["uploads/u10/x", "uploads/u1-admin/x", "uploads/u1x", "uploads/u"] {
+        assert!(!bare.may_write(other), "{other}");
+    }
 }
 
 // ---- JWKS ----

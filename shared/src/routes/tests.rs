@@ -339,6 +339,15 @@ fn a_platform_without_an_object_store_never_gets_a_read() {
 }
 
 #[test]
+fn a_configured_prefix_without_a_slash_is_named_in_a_warning() {
+    let vars = [("AUTH_JWT_SECRET", SECRET_B64), ("PRESIGN_ALLOWED_PREFIXES", "content/,uploads/u1,media")];
+    let warnings = Service::new(Config::from_pairs(vars), ObjectStore::Present).startup_warnings();
+    let named: Vec<_> = warnings.iter().filter(|w| w.contains("PRESIGN_ALLOWED_PREFIXES")).collect();
+    assert_eq!(named.len(), 2, "{warnings:?}");
+    assert!(named[0].contains("\"uploads/u1\"") && named[1].contains("\"media\""), "{named:?}");
+}
+
+#[test]
 fn head_answers_carry_no_body() {
     let s = service(&[]);
     let get = respond(&s, &Request { method: "GET", path: "/health", ..Request::default() });
@@ -721,4 +730,93 @@ fn the_audit_names_the_caller_and_what_was_signed() {
         ObjectStore::Present,
     );
     assert_eq!(respond(&open, &post("/presign", ONE, None)).audit.unwrap().caller.as_deref(), Some("anonymous"));
+}
+
+// ---- the adversarial review (findings 2, 5, 6) ----
+
+/// Upload ids as real stores write them pass; anything else is refused before signing.
+#[test]
+fn upload_ids_of_real_stores_pass_and_others_do_not() {
+    let s = service(&[]);
+    let key = "content/v/a.mp4";
+    let real = [
+        // AWS S3 (the API reference's examples).
+        "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA",
+        "exampleJ._cYm5KyA.0sUs4tPaUcQAVHk.x7Gv6ZuExg0j9D5aUbbTmKaMKxK8tVlxxxYTqMzBdzJH3QdbV9UAsbTQ.CsNaJJy4Cw--",
+        // Ceph RGW (and DigitalOcean Spaces).
+        "2~iCw_lDY8VoBhoRrIJbPMrUqnE3Z-3Qh",
+        // MinIO (URL-safe base64 of deployment id and UUID).
+        "ZDliMjNkMTgtMDg2Mi00YzE1LTk5ZmMtOTZjZTE1ZDJkMjM0LjNhYmUxZjQwLTVmZTktNGRiZS05ZjA4LWM2ZTU4ZjU2NzhiOXgxNzM0MDQ5NzU1MzA2NDY0MDAw",
+        // R2 (base64).
+        "AAGuFZ0sC3/1Yb+Vk8GRc9Q0Pm9Nnx0o3hbt2r4xZTLZ9n1v4zC7g==",
+        // SeaweedFS (hex) and s3s-fs (a UUID).
+        "3b64a80a6d6e4c0eb2f3f8d1c6a1e7a2",
+        "67e55044-10b1-426f-9247-bb680e5fe0c8",
+    ];
+    for id in real {
+        let (status, v) = sign(&s, "/presign/request", &json!({"method": "GET", "key": key, "uploadId": id}));
+        assert_eq!(status, 200, "{id}: {v}");
+    }
+    for id in ["\"", "a\"b", "%41", "a&b=c", "a!b", "a b", "a#b", "a?b", "a;b", "é", "a\u{7f}"] {
+        let (status, v) = sign(&s, "/presign/request", &json!({"method": "GET", "key": key, "uploadId": id}));
+        assert_eq!((status, v["error"].as_str()), (400, Some("invalid_upload_id")), "{id:?}");
+    }
+}
+
+/// A small request that would be answered with megabytes is refused (413), not failed by the
+/// platform: a 1 KiB key of characters that are percent-encoded, a 1 KiB upload id of them
+/// too, and 1000 parts.
+#[test]
+fn an_answer_over_the_bound_is_refused_up_front() {
+    let s = service(&[("PRESIGN_MAX_BATCH", "1000")]);
+    let key = format!("content/{}", "!".repeat(1016));
+    let parts: Vec<Value> = (1..=1000).map(|n| json!({"partNumber": n})).collect();
+    let body = json!({"key": key, "uploadId": "+".repeat(1024), "parts": parts});
+    let (status, v) = sign(&s, "/presign/parts", &body);
+    assert_eq!((status, v["error"].as_str()), (413, Some("answer_too_large")), "{v}");
+    assert!(v["message"].as_str().unwrap().contains("4000000"));
+    // The same with ordinary keys and ids is answered, and well under the bound.
+    let parts: Vec<Value> = (1..=1000).map(|n| json!({"partNumber": n})).collect();
+    let auth = bearer();
+    let text = json!({"key": "content/v/a.mp4", "uploadId": "abc-1", "parts": parts}).to_string();
+    let r = respond(&s, &post("/presign/parts", &text, Some(&auth)));
+    assert_eq!(r.status, 200);
+    assert!(r.body.len() < crate::http::MAX_ANSWER_BYTES / 4, "{}", r.body.len());
+}
+
+/// `CORS_ORIGINS=*` echoes a well-formed origin only.
+#[test]
+fn a_wildcard_never_echoes_a_malformed_origin() {
+    let s = service(&[("CORS_ORIGINS", "*")]);
+    for origin in ["https://a.test\r\nset-cookie: x=1", "https://a.test\0", "null", "https://a.test/x"] {
+        let r = respond(&s, &Request { method: "GET", path: "/health", origin: Some(origin), ..Request::default() });
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("access-control-allow-origin"), None, "{origin:?}");
+        assert!(r.headers.iter().all(|(_, v)| !v.contains('\n') && !v.contains('\0')));
+    }
+    let r = respond(&s, &Request { method: "GET", path: "/health", origin: Some("https://a.test"), ..Request::default() });
+    assert_eq!(r.header("access-control-allow-origin"), Some("https://a.test"));
+}
+
+/// A single-valued header sent twice (joined with commas by every platform) is 400, whatever
+/// the values.
+#[test]
+fn a_repeated_single_valued_header_is_refused() {
+    let s = service(&[("CORS_ORIGINS", "https://a.test")]);
+    let good = bearer();
+    let twice = format!("{good}, {good}");
+    let r = respond(&s, &post("/presign", ONE, Some(&twice)));
+    assert_eq!((r.status, r.error_code), (400, Some("repeated_header")));
+    assert!(r.body.contains("Authorization"));
+    let r = respond(&s, &Request { content_type: Some("application/json, application/json"), ..post("/presign", ONE, Some(&good)) });
+    assert_eq!((r.status, r.error_code), (400, Some("repeated_header")));
+    // A comma inside a quoted parameter is not a second header.
+    let r = respond(&s, &Request { content_type: Some("application/json; x=\"a,b\""), ..post("/presign", ONE, Some(&good)) });
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Two origins: not an allowed origin (403) with a list; no echo and 400 with `*`.
+    let r = respond(&s, &Request { origin: Some("https://a.test,https://a.test"), ..post("/presign", ONE, Some(&good)) });
+    assert_eq!(r.status, 403);
+    let any = service(&[("CORS_ORIGINS", "*")]);
+    let r = respond(&any, &Request { origin: Some("https://a.test, https://b.test"), ..post("/presign", ONE, Some(&good)) });
+    assert_eq!((r.status, r.error_code, r.header("access-control-allow-origin")), (400, Some("repeated_header"), None));
 }

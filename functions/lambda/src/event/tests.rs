@@ -72,7 +72,37 @@ fn multi_value_headers_are_read_when_headers_lack_them() {
                          "multiValueHeaders": {"AUTHORIZATION": ["Bearer m", "Bearer n"], "Origin": []}, "body": null})
     .to_string();
     let incoming = Incoming::parse(&payload).unwrap();
-    assert_eq!((incoming.request().authorization, incoming.request().origin), (Some("Bearer m"), None));
+    assert_eq!((incoming.request().authorization, incoming.request().origin), (Some("Bearer m,Bearer n"), None));
+}
+
+/// Finding 6 of the adversarial review: a REST API event's `headers` keeps the last of two
+/// `Authorization` headers, so the function used to take it; every event shape now hands the
+/// core both values, joined, as an HTTP API event does, and the core refuses them.
+#[test]
+fn a_repeated_header_reaches_the_core_joined_from_every_shape() {
+    let v1 = json!({"httpMethod": "POST", "path": "/presign",
+                    "headers": {"Authorization": "Bearer second"},
+                    "multiValueHeaders": {"Authorization": ["Bearer first", "Bearer second"]}, "body": null})
+    .to_string();
+    assert_eq!(Incoming::parse(&v1).unwrap().request().authorization, Some("Bearer first,Bearer second"));
+    let two_spellings = v2("POST", "/presign", "$default", json!({"authorization": "Bearer a", "Authorization": "Bearer b"}), Value::Null, false);
+    let joined_spellings = Incoming::parse(&two_spellings).unwrap().request().authorization.map(str::to_owned);
+    assert!(matches!(joined_spellings.as_deref(), Some("Bearer a,Bearer b" | "Bearer b,Bearer a")), "{joined_spellings:?}");
+    let joined = v2("POST", "/presign", "$default", json!({"origin": "https://a.test,https://b.test"}), Value::Null, false);
+    assert_eq!(Incoming::parse(&joined).unwrap().request().origin, Some("https://a.test,https://b.test"));
+}
+
+/// Finding 7 of the adversarial review: the error for a payload that is not an HTTP event
+/// quoted the value it choked on, a bearer token included.
+#[test]
+fn an_event_error_never_quotes_the_payload() {
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2lnbmF0dXJl";
+    let payload = json!({"httpMethod": "POST", "path": "/presign", "headers": {"authorization": format!("Bearer {token}")},
+                         "isBase64Encoded": format!("yes {token}")})
+    .to_string();
+    let err = Incoming::parse(&payload).err().expect("not an event").to_string();
+    assert!(!err.contains(token) && !err.contains("yes"), "{err}");
+    assert!(err.contains("Data error at line 1 column"), "{err}");
 }
 
 /// Found by the `lambda_event` fuzz target: `lambda_http` panicked on these.

@@ -79,7 +79,7 @@ fn claims_are_read_strictly() {
 fn claim_rules_in_order_with_skew() {
     let issuers: HashSet<String> = ["i".to_owned()].into();
     let audiences: HashSet<String> = ["a".to_owned()].into();
-    let rules = ClaimRules { issuers: Some(&issuers), audiences: Some(&audiences), clock_skew_seconds: 60 };
+    let rules = ClaimRules { issuers: Some(&issuers), audiences: Some(&audiences), clock_skew_seconds: 60, max_token_age_seconds: None };
     let now = UnixTime(1000);
     let ok = Claims { exp: Some(1000), iss: Some("i".into()), aud: Some(vec!["x".into(), "a".into()]), ..Claims::default() };
     assert_eq!(rules.check(&ok, now), Ok(()));
@@ -97,7 +97,20 @@ fn claim_rules_in_order_with_skew() {
     assert_eq!(with(|c| c.aud = Some(vec![])), Err(AuthFailure::WrongAudience));
     assert_eq!(with(|c| c.exp = None), Err(AuthFailure::NoExpiry));
     assert_eq!(with(|c| (c.exp, c.iss) = (None, Some("j".into()))), Err(AuthFailure::WrongIssuer), "claim errors before the missing exp");
-    let open = ClaimRules { issuers: None, audiences: None, clock_skew_seconds: 0 };
+    let open = ClaimRules { issuers: None, audiences: None, clock_skew_seconds: 0, max_token_age_seconds: None };
     assert_eq!(open.check(&Claims { exp: Some(1000), ..Claims::default() }, now), Ok(()));
     assert_eq!(open.check(&Claims { exp: Some(999), ..Claims::default() }, now), Err(AuthFailure::Expired));
+}
+
+#[test]
+fn max_token_age_bounds_exp() {
+    let rules = ClaimRules { issuers: None, audiences: None, clock_skew_seconds: 60, max_token_age_seconds: Some(3600) };
+    let now = UnixTime(1000);
+    let exp = |e| rules.check(&Claims { exp: Some(e), ..Claims::default() }, now);
+    assert_eq!(exp(1000 + 3600 + 60), Ok(()), "the age plus the skew");
+    assert_eq!(exp(1000 + 3600 + 61), Err(AuthFailure::LivesTooLong));
+    // `exp: 1e300` reads as the largest NumericDate: never expires, unless bounded.
+    assert_eq!(exp(u64::MAX), Err(AuthFailure::LivesTooLong));
+    let unbounded = ClaimRules { max_token_age_seconds: None, ..rules };
+    assert_eq!(unbounded.check(&Claims { exp: Some(u64::MAX), ..Claims::default() }, now), Ok(()));
 }
