@@ -115,6 +115,8 @@ class Mix:
                 ("outside_prefix", "POST", "/presign", self.headers(self.token), b'{"key":"private/a.ts","contentType":"video/mp2t"}'),
                 ("control_char", "POST", "/presign", self.headers(self.token), b'{"key":"content/a\\u0000b.ts","contentType":"video/mp2t"}'),
                 ("bidi", "POST", "/presign", self.headers(self.token), '{"key":"content/a\u202eb.ts","contentType":"video/mp2t"}'.encode()),
+                ("look_alike", "POST", "/presign", self.headers(self.token), '{"key":"content/a\u00a0b.ts","contentType":"video/mp2t"}'.encode()),
+                ("quoted_upload_id", "POST", "/presign/request", self.headers(self.token), b'{"method":"GET","key":"content/a.mp4","uploadId":"\\"\\""}'),
                 ("bad_json", "POST", "/presign", self.headers(self.token), b'{"key":'),
                 ("random_bytes", "POST", "/presign", self.headers(self.token), self.rng.randbytes(64)),
                 ("oversize", "POST", "/presign", self.headers(self.token), b'{"key":"content/a.ts","contentType":"video/mp2t","pad":"' + b"x" * 20000 + b'"}'),
