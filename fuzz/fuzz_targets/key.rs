@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use presign_core::object_key::{validate_key, FORBIDDEN_CHARS, MAX_KEY_BYTES};
 use presign_core::Request;
-use presign_fuzz::{handle_and_check, hs_service, hs_token, unicode_refuses, ALLOWED_PREFIXES, NOW, PREFIX_CLAIM};
+use presign_fuzz::{handle_and_check, hs_service, hs_token, unicode_refuses, ALLOWED_PREFIXES, PREFIX_CLAIM};
 use serde_json::json;
 
 fuzz_target!(|data: &[u8]| {
@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         ..Request::default()
     };
     handle_and_check(hs_service(), &req);
-    let accepted = match hs_service().step(&req, NOW, &presign_core::Answers::NONE) {
+    let accepted = match presign_fuzz::first_step(hs_service(), &req) {
         presign_core::Step::Done(presign_core::Reply::Response(r)) => r.status == 200,
         _ => false,
     };

@@ -15,7 +15,7 @@ use base64::Engine as _;
 use jwt_simple::prelude::*;
 use percent_encoding::percent_decode_str;
 use presign_core::object_key::validate_key;
-use presign_core::{Answers, Config, ObjectMeta, ObjectStore, Reply, Request, Response, Service, Step};
+use presign_core::{Capabilities, Config, ObjectMeta, ObjectStore, Reply, Request, Response, Service, Step};
 use serde_json::Value;
 
 /// The instant every target runs at (2027-01-15), so tokens and URLs are reproducible.
@@ -47,7 +47,15 @@ pub fn hs_vars() -> Vec<(&'static str, &'static str)> {
 
 pub fn hs_service() -> &'static Service {
     static S: OnceLock<Service> = OnceLock::new();
-    S.get_or_init(|| Service::new(Config::from_pairs(hs_vars()), ObjectStore::Present))
+    S.get_or_init(|| Service::new(Config::from_pairs(hs_vars())))
+}
+
+/// The fuzzed platform: an object store, no rate limiter.
+pub const STORE: Capabilities = Capabilities { objects: ObjectStore::Present, rate_limiter: false };
+
+/// The first step of answering `req` on [`STORE`] at [`NOW`].
+pub fn first_step(service: &Service, req: &Request<'_>) -> Step {
+    service.exchange(*req, STORE).step(NOW)
 }
 
 /// The `AUTH_JWT_SECRET` of [`hs_vars`] as a jwt-simple key, to sign and verify test tokens.
@@ -116,7 +124,7 @@ impl TextRequest {
 /// The final response of an HS256 configuration to `req`, with object reads answered for a
 /// missing object and for a small stored one (both must keep the invariants too).
 pub fn responses(service: &Service, req: &Request<'_>) -> Vec<Response> {
-    match service.step(req, NOW, &Answers::NONE) {
+    match first_step(service, req) {
         Step::Done(Reply::Response(resp)) => vec![resp],
         Step::Done(Reply::ReadObject(read)) => {
             assert!(validate_key(read.key()).is_ok(), "object read of an invalid key {:?}", read.key());

@@ -13,7 +13,10 @@ use jwt_simple::prelude::*;
 use presign_core::auth::JwksCache;
 use presign_core::fixtures::jwk;
 use presign_core::sigv4::{Credentials, Endpoint, PresignParams, Presigner, SignedHeader};
-use presign_core::{Answers, Config, ObjectStore, Reply, Request, Secret, Service, Step, UnixTime};
+use presign_core::{Capabilities, Config, ObjectStore, Reply, Request, Secret, Service, Step, UnixTime};
+
+/// The Lambda's platform: no object store, no rate limiter.
+const LAMBDA: Capabilities = Capabilities { objects: ObjectStore::Absent, rate_limiter: false };
 
 struct Counting;
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
@@ -215,17 +218,14 @@ fn auth_benches(c: &mut Criterion) {
 // ---- a whole request ----
 
 fn request_benches(c: &mut Criterion) {
-    let service = Service::new(
-        Config::from_pairs([
-            ("ENABLE_PRESIGN", "true"),
-            ("S3_BUCKET", "my-video-bucket"),
-            ("AWS_ACCESS_KEY_ID", AK),
-            ("AWS_SECRET_ACCESS_KEY", SK),
-            ("AUTH_JWT_SECRET", SECRET_B64),
-            ("CORS_ORIGINS", "https://app.example.com"),
-        ]),
-        ObjectStore::Absent,
-    );
+    let service = Service::new(Config::from_pairs([
+        ("ENABLE_PRESIGN", "true"),
+        ("S3_BUCKET", "my-video-bucket"),
+        ("AWS_ACCESS_KEY_ID", AK),
+        ("AWS_SECRET_ACCESS_KEY", SK),
+        ("AUTH_JWT_SECRET", SECRET_B64),
+        ("CORS_ORIGINS", "https://app.example.com"),
+    ]));
     use base64::Engine as _;
     let secret = base64::engine::general_purpose::STANDARD.decode(SECRET_B64).unwrap();
     let header = format!("Bearer {}", HS256Key::from_bytes(&secret).authenticate(claims()).unwrap());
@@ -239,7 +239,7 @@ fn request_benches(c: &mut Criterion) {
         body,
         ..Request::default()
     };
-    let run = || match service.step(black_box(&req), UnixTime(NOW), &Answers::NONE) {
+    let run = || match service.exchange(black_box(req), LAMBDA).step(UnixTime(NOW)) {
         Step::Done(Reply::Response(r)) if r.status == 200 => r,
         other => panic!("{other:?}"),
     };
@@ -252,20 +252,17 @@ fn request_benches(c: &mut Criterion) {
 // ---- 1,000 part URLs in one /presign/parts call, against 1,000 single presigns ----
 
 fn parts_benches(c: &mut Criterion) {
-    let service = Service::new(
-        Config::from_pairs([
-            ("ENABLE_PRESIGN", "true"),
-            ("S3_BUCKET", "my-video-bucket"),
-            ("AWS_ACCESS_KEY_ID", AK),
-            ("AWS_SECRET_ACCESS_KEY", SK),
-            ("PRESIGN_MAX_BATCH", "1000"),
-        ]),
-        ObjectStore::Absent,
-    );
+    let service = Service::new(Config::from_pairs([
+        ("ENABLE_PRESIGN", "true"),
+        ("S3_BUCKET", "my-video-bucket"),
+        ("AWS_ACCESS_KEY_ID", AK),
+        ("AWS_SECRET_ACCESS_KEY", SK),
+        ("PRESIGN_MAX_BATCH", "1000"),
+    ]));
     let parts: Vec<_> = (1..=1000).map(|n| serde_json::json!({"partNumber": n})).collect();
     let body = serde_json::json!({"key": KEY, "uploadId": "2~Zm9vYmFyYmF6LXVwbG9hZC1pZA", "contentLength": 5_242_880_000u64, "parts": parts}).to_string();
     let req = Request { method: "POST", path: "/presign/parts", content_type: Some("application/json"), body: body.as_bytes(), ..Request::default() };
-    let run = || match service.step(black_box(&req), UnixTime(NOW), &Answers::NONE) {
+    let run = || match service.exchange(black_box(req), LAMBDA).step(UnixTime(NOW)) {
         Step::Done(Reply::Response(r)) if r.status == 200 => r,
         other => panic!("{other:?}"),
     };

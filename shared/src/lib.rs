@@ -6,8 +6,9 @@
 //! in, so both deployments behave identically and everything here builds for
 //! `wasm32-unknown-unknown`. The contract it implements is `docs/contract.md`.
 //!
-//! Layout: `service` (the driver and the platform trait), `routes` (routing, CORS, health,
-//! object routes), `presign` (the presign use case), `object_read` (object answers planned from
+//! Layout: `service` (the driver), `exchange` (one request as a resumable state machine),
+//! `platform` (what a platform offers), `step` (the steps and the reply), `routes` (routing,
+//! CORS, health, object routes), `presign` (the presign use case), `object_read` (object answers planned from
 //! store metadata), `auth/` (JWT, JWKS cache, JWS verification), `fetch` (the rules of the one
 //! outbound request), `sigv4/` (presigning), `config`, `object_key` (the key rules), `error`
 //! (the HTTP error vocabulary, on top of everything else).
@@ -20,6 +21,7 @@ pub mod config;
 mod content_type;
 mod cors;
 mod error;
+mod exchange;
 mod fetch;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
@@ -29,19 +31,24 @@ pub mod object_key;
 mod object_read;
 pub mod operation;
 mod part_plan;
+mod platform;
 mod presign;
 mod routes;
 mod secret;
 mod service;
 pub mod sigv4;
+mod step;
 
 pub use audit::Audit;
-pub use auth::{Alg, AuthFailure, PublicKey, SignatureCheck, Verdict};
+pub use auth::{Alg, AuthFailure, PublicKey, SignatureCheck};
 pub use clock::UnixTime;
 pub use config::{Config, ConfigError};
 pub use error::ApiError;
+pub use exchange::Exchange;
 pub use fetch::{FetchError, FetchRequest, Hop, Redirects};
 pub use http::{Request, Response, MAX_BODY_BYTES};
 pub use object_read::{BodyRead, ObjectAnswer, ObjectMeta, ObjectRead};
+pub use platform::{Capabilities, ObjectStore, Platform};
 pub use secret::Secret;
-pub use service::{Admission, Answers, ObjectStore, Platform, Reply, Service, Step};
+pub use service::Service;
+pub use step::{Reply, Step};

@@ -3,16 +3,15 @@
 //! presign routes are in [`crate::presign`].
 
 use crate::api::HealthBody;
-use crate::auth::{AuthOutcome, JwksCache};
-use crate::clock::UnixTime;
 use crate::config::{Config, ConfigError};
 use crate::cors::{self, CorsPolicy, OriginDecision};
 use crate::error::ApiError;
 use crate::http::{Request, Responder, Response};
 use crate::object_key::validate_key;
 use crate::object_read::ObjectRead;
+use crate::platform::ObjectStore;
 use crate::presign::Kind;
-use crate::service::{Answers, ObjectStore, Reply, Step};
+use crate::step::Reply;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Route {
@@ -68,30 +67,32 @@ fn cors_headers(decision: OriginDecision<'_>) -> Vec<(&'static str, String)> {
     }
 }
 
+/// The CORS policy of a configuration (none when it is invalid).
+fn cors_of(config: &Result<Config, ConfigError>) -> &CorsPolicy {
+    config.as_ref().map_or(&CorsPolicy::Off, |c| &c.cors)
+}
+
 /// The responder for `req`: its route's name and the CORS headers its origin gets.
-pub(crate) fn responder(cx: &Context<'_>, req: &Request<'_>) -> Responder {
-    Responder { route: Route::of(req.path).name(), cors: cors_headers(cx.cors().decide(req.origin)) }
+pub(crate) fn responder(config: &Result<Config, ConfigError>, req: &Request<'_>) -> Responder {
+    Responder { route: Route::of(req.path).name(), cors: cors_headers(cors_of(config).decide(req.origin)) }
 }
 
-/// What the routes see of the service.
-pub(crate) struct Context<'a> {
-    pub config: &'a Result<Config, ConfigError>,
-    pub jwks: &'a JwksCache,
-    pub objects: ObjectStore,
-    pub rate_limiter: bool,
+/// Where routing leaves a request. Returned once per request and moved straight into a
+/// [`crate::Step`] of the same size: boxing the reply would add an allocation for nothing.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum Routed {
+    /// Answered from the configuration alone.
+    Done(Reply),
+    /// A presign route that passed every check before authentication.
+    Presign { kind: Kind, reply: Responder },
 }
 
-impl Context<'_> {
-    fn cors(&self) -> &CorsPolicy {
-        self.config.as_ref().map_or(&CorsPolicy::Off, |c| &c.cors)
-    }
-}
-
-/// One step of answering `req` at `now`.
-pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, answers: &Answers) -> Step {
-    let decision = cx.cors().decide(req.origin);
+/// Routes `req`: CORS, repeated headers, preflight, the configuration, the method, and the
+/// answers of the routes that need nothing but the configuration.
+pub(crate) fn route(config: &Result<Config, ConfigError>, objects: ObjectStore, req: &Request<'_>) -> Routed {
+    let decision = cors_of(config).decide(req.origin);
     let reply = Responder { route: Route::of(req.path).name(), cors: cors_headers(decision) };
-    let done = |r: Response| Step::Done(Reply::Response(r));
+    let done = |r: Response| Routed::Done(Reply::Response(r));
     if decision == OriginDecision::Denied {
         return done(reply.error(&ApiError::OriginNotAllowed, None));
     }
@@ -102,7 +103,7 @@ pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, answers
         return done(preflight(&reply, decision));
     }
     let route = Route::of(req.path);
-    let config = match (cx.config, route) {
+    let config = match (config, route) {
         (Err(e), Route::Health) => return done(misconfigured(&reply, e)),
         (Err(e), _) => return done(reply.error(&ApiError::ConfigInvalid(e.clone()), None)),
         (Ok(c), _) => c,
@@ -111,30 +112,10 @@ pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, answers
         if req.method != "POST" {
             return done(reply.error(&ApiError::MethodNotAllowed { allow: "POST, OPTIONS" }, None));
         }
-        let Some(settings) = &config.presign else { return done(reply.error(&ApiError::PresignDisabled, None)) };
-        let caller = match config.auth.authenticate(req.authorization, now, cx.jwks, answers.signature.as_ref()) {
-            AuthOutcome::Allowed(caller) => caller,
-            AuthOutcome::Denied(f) => return done(reply.error(&ApiError::Unauthorized(f), None)),
-            AuthOutcome::FetchJwks => match config.auth.jwks_fetch() {
-                Some(fetch) => return Step::Fetch(fetch),
-                None => return done(reply.error(&ApiError::AuthUnavailable, None)),
-            },
-            AuthOutcome::Unavailable => return done(reply.error(&ApiError::AuthUnavailable, None)),
-            AuthOutcome::VerifySignature(check) => return Step::Verify(check),
-        };
-        if cx.rate_limiter {
-            let key = caller.rate_limit_key();
-            match &answers.admission {
-                Some(a) if a.key == key && a.allowed => {}
-                Some(a) if a.key == key => {
-                    let mut r = reply.error(&ApiError::RateLimited, None);
-                    r.audit = Some(crate::audit::Audit::refused(caller.subject.as_deref()));
-                    return done(r);
-                }
-                _ => return Step::Admit(key),
-            }
+        if config.presign.is_none() {
+            return done(reply.error(&ApiError::PresignDisabled, None));
         }
-        return done(crate::presign::answer(config, settings, &caller, kind, req, now, &reply));
+        return Routed::Presign { kind, reply };
     }
     match (route, req.method) {
         (Route::Health, "GET" | "HEAD") => {
@@ -142,7 +123,7 @@ pub(crate) fn handle(cx: &Context<'_>, req: &Request<'_>, now: UnixTime, answers
             done(reply.json(200, body, None))
         }
         (Route::Health, _) => done(reply.error(&ApiError::MethodNotAllowed { allow: "GET, HEAD, OPTIONS" }, None)),
-        (Route::Other, "GET" | "HEAD") if config.serve_objects && cx.objects == ObjectStore::Present => object_read(config, req, reply),
+        (Route::Other, "GET" | "HEAD") if config.serve_objects && objects == ObjectStore::Present => Routed::Done(object_read(config, req, reply)),
         (Route::Other, _) => done(reply.error(&ApiError::NotFound, None)),
         // The presign routes answered above.
         (_, _) => done(reply.error(&ApiError::NotFound, None)),
@@ -199,8 +180,8 @@ fn misconfigured(reply: &Responder, e: &ConfigError) -> Response {
 }
 
 /// `GET`/`HEAD /<key>` under the allowed prefixes, on a platform with an object store.
-fn object_read(config: &Config, req: &Request<'_>, reply: Responder) -> Step {
-    let done = |r: Response| Step::Done(Reply::Response(r));
+fn object_read(config: &Config, req: &Request<'_>, reply: Responder) -> Reply {
+    let done = Reply::Response;
     let raw = req.path.strip_prefix('/').unwrap_or(req.path);
     let key = match percent_encoding::percent_decode_str(raw).decode_utf8() {
         Ok(k) if !k.is_empty() => k.into_owned(),
@@ -217,7 +198,7 @@ fn object_read(config: &Config, req: &Request<'_>, reply: Responder) -> Step {
     if responder.cors.iter().any(|(n, _)| *n == "access-control-allow-origin") {
         responder.cors.push(("access-control-expose-headers", cors::EXPOSE_HEADERS_OBJECTS.to_owned()));
     }
-    Step::Done(Reply::ReadObject(ObjectRead::new(key, req.method == "HEAD", req.range, req.if_none_match, responder)))
+    Reply::ReadObject(ObjectRead::new(key, req.method == "HEAD", req.range, req.if_none_match, responder))
 }
 
 #[cfg(test)]

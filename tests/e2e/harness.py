@@ -148,7 +148,7 @@ class SeaweedStore:
     """SeaweedFS 4.48 (`weed server`: master, volume, filer and S3 in one process) on 127.0.0.1
     with one bucket, the same interface as Store. Besides SigV4 and expiry it verifies a signed
     Content-MD5 and x-amz-checksum-sha256 without writing the bad bytes, which s3s-fs does not
-    (../shared/notes/s3-store.md); it takes about 3.5 s to start and 160 MiB. Every port is
+    (docs/hardening.md); it takes about 3.5 s to start and 160 MiB. Every port is
     picked here, all distinct, so runs side by side never share one. It writes gRPC socket files
     under /tmp named by their ports whatever `-dir` says: they are removed with the store."""
 

@@ -8,8 +8,7 @@ back from the store itself with an independently signed GET. The length cases ru
 stores (s3s-fs and SeaweedFS verify a signed content-length); the digest cases only against
 SeaweedFS, the one that refuses a bad digest without writing the bytes. s3s-fs 0.14.1 answers
 400 BadDigest to a PutObject whose MD5 or SHA-256 differs but writes the bytes anyway (even over
-an existing object), and stores a part whose MD5 differs with 200 (../shared/notes/s3-store.md;
-the part, measured here).
+an existing object), and stores a part whose MD5 differs with 200 (measured here).
 """
 
 import base64

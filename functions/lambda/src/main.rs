@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use presign_core::{FetchError, FetchRequest, ObjectStore, Platform, Reply, Service, SignatureCheck, UnixTime};
+use presign_core::{FetchError, FetchRequest, ObjectStore, Platform, Reply, Service, UnixTime};
 use presign_lambda::event::{self, Incoming, Outgoing};
 use serde_json::value::RawValue;
 
@@ -35,12 +35,8 @@ impl Platform for Lambda {
     fn fetch(&self, request: &FetchRequest) -> impl Future<Output = Result<Vec<u8>, FetchError>> {
         jwks_fetch::fetch(self.http.get_or_init(jwks_fetch::client), request)
     }
-
-    /// Never called: the core is built with `native-crypto` here and verifies in Rust. Were it
-    /// asked, the answer fails closed.
-    fn verify(&self, _check: &SignatureCheck) -> impl Future<Output = bool> {
-        std::future::ready(false)
-    }
+    // No `verify`: the core is built with `native-crypto` here and verifies in Rust (the
+    // trait's default fails closed). No rate limiter: API Gateway's throttling caps the rate.
 }
 
 struct App {
@@ -50,14 +46,14 @@ struct App {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let service = Service::from_lookup(|name| std::env::var(name).ok(), Lambda::OBJECT_STORE);
-    if let Err(e) = service.config() {
+    let service = Service::from_lookup(|name| std::env::var(name).ok());
+    if let Some(e) = service.config_error() {
         // One clear line naming the variable (never its value), then fail the init so Lambda
         // reports Runtime.ExitError instead of serving a broken function.
         log::init_failure(e);
         std::process::exit(1);
     }
-    for warning in service.startup_warnings() {
+    for warning in service.startup_warnings(Lambda::OBJECT_STORE) {
         log::warn(&warning);
     }
     let app: &'static App = Box::leak(Box::new(App { service, platform: Lambda { http: OnceLock::new() } }));

@@ -46,6 +46,11 @@ impl Platform for Workers<'_> {
         webcrypto::verify(check)
     }
 
+    /// Whether the binding exists: looked up once per isolate, with the configuration.
+    fn has_rate_limiter(&self) -> bool {
+        HAS_RATE_LIMITER.get().copied().unwrap_or(false)
+    }
+
     /// A limiter that fails lets the request through (an outage of the limiter must not stop
     /// uploads), and says so in the log.
     async fn admit(&self, key: &str) -> bool {
@@ -62,6 +67,8 @@ impl Platform for Workers<'_> {
 
 /// The service of this isolate: the configuration is read and validated on the first request.
 static SERVICE: OnceLock<Service> = OnceLock::new();
+/// Whether wrangler.toml binds `PRESIGN_RATE_LIMITER`, read with the configuration.
+static HAS_RATE_LIMITER: OnceLock<bool> = OnceLock::new();
 /// `RUST_LOG` from `[vars]`, read with the configuration.
 static LOG_LEVEL: OnceLock<LogLevel> = OnceLock::new();
 
@@ -72,13 +79,13 @@ fn log_level() -> LogLevel {
 fn service(env: &Env) -> &'static Service {
     SERVICE.get_or_init(|| {
         let _ = LOG_LEVEL.set(LogLevel::parse(env.var("RUST_LOG").ok().map(|v| v.to_string()).as_deref()));
-        let service = Service::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()), Workers::OBJECT_STORE)
-            .with_rate_limiter(env.rate_limiter(RATE_LIMITER).is_ok());
-        if let Err(e) = service.config() {
+        let _ = HAS_RATE_LIMITER.set(env.rate_limiter(RATE_LIMITER).is_ok());
+        let service = Service::from_lookup(|name| env.var(name).ok().map(|v| v.to_string()));
+        if let Some(e) = service.config_error() {
             console_error!("{}", config_error_line(e));
         }
         if log_level().wants_warnings() {
-            for warning in service.startup_warnings() {
+            for warning in service.startup_warnings(Workers::OBJECT_STORE) {
                 console_warn!("{}", warning_line(&warning));
             }
         }

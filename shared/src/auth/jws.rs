@@ -24,6 +24,8 @@ impl Hs256Key {
 
     /// Constant-time check of an HS256 tag over `signing_input`.
     pub fn verify(&self, signing_input: &[u8], tag: &[u8]) -> bool {
+        #[cfg(test)]
+        super::counters::count(&super::counters::VERIFICATIONS);
         let mut mac = self.0.clone();
         mac.update(signing_input);
         mac.verify_slice(tag).is_ok()
@@ -146,6 +148,8 @@ mod native {
         /// Whether `signature` over `input` verifies with this key under `alg` (false for a
         /// key that does not fit the algorithm, or is not a valid key at all).
         pub(crate) fn verify(&self, alg: Alg, input: &[u8], signature: &[u8]) -> bool {
+            #[cfg(test)]
+            crate::auth::counters::count(&crate::auth::counters::VERIFICATIONS);
             let rsa = |n: &[u8], e: &[u8], params| RsaPublicKeyComponents { n, e }.verify(params, input, signature).is_ok();
             match (self, alg) {
                 (PublicKey::Rsa { n, e }, Alg::RS256) => rsa(n, e, &sig::RSA_PKCS1_2048_8192_SHA256),

@@ -92,6 +92,8 @@ impl<'a> Token<'a> {
     /// Splits and decodes `header.payload.signature`; an algorithm we do not know is refused
     /// here, before any key is looked for.
     pub fn parse(token: &'a str) -> Result<Token<'a>, AuthFailure> {
+        #[cfg(test)]
+        super::counters::count(&super::counters::PARSES);
         let (signing_input, signature_b64) = token.rsplit_once('.').ok_or(AuthFailure::Malformed)?;
         let (header_b64, payload_b64) = signing_input.split_once('.').ok_or(AuthFailure::Malformed)?;
         if payload_b64.contains('.') {

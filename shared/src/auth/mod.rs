@@ -20,9 +20,58 @@ pub use jws::{PublicKey, SignatureCheck, Verdict};
 pub use jwt::Alg;
 
 use crate::clock::UnixTime;
-use jwks::{Jwk, Lookup};
+#[cfg(any(test, feature = "fixtures"))]
+use jwks::Jwk;
+use jwks::Lookup;
 use jws::Hs256Key;
 use jwt::{ClaimRules, Claims, Token};
+
+/// Test-only counters of the expensive steps of authentication, so that a test can show that
+/// one request parses its token once and verifies its signature once.
+#[cfg(test)]
+pub(crate) mod counters {
+    use std::cell::Cell;
+
+    thread_local! {
+        pub(crate) static PARSES: Cell<usize> = const { Cell::new(0) };
+        pub(crate) static VERIFICATIONS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    /// (parses, verifications) so far on this thread.
+    pub(crate) fn read() -> (usize, usize) {
+        (PARSES.with(Cell::get), VERIFICATIONS.with(Cell::get))
+    }
+
+    pub(crate) fn count(counter: &'static std::thread::LocalKey<Cell<usize>>) {
+        counter.with(|c| c.set(c.get() + 1));
+    }
+}
+
+/// A bearer credential, read once: what the rest of authentication works on.
+pub(crate) enum Credential<'a> {
+    /// Auth is off: the caller is [`Caller::ANONYMOUS`].
+    Anonymous(Caller),
+    /// A token to verify with the HS256 secret.
+    Hs256(Token<'a>),
+    /// A token to verify with a key from the JWKS.
+    Jwks(Token<'a>),
+}
+
+/// Where a JWKS-signed token's key is.
+pub(crate) enum KeyFor {
+    /// The key, in the cache: the signature was checked here (`native-crypto`).
+    #[cfg(feature = "native-crypto")]
+    Checked(bool),
+    /// The key, in the cache: the platform must check this signature.
+    #[cfg(not(feature = "native-crypto"))]
+    Check(SignatureCheck),
+    /// The key set must be fetched first.
+    Fetch,
+    /// Keys are trusted but none matches: 401.
+    Unknown,
+    /// No trusted keys and no fetch allowed now: 503.
+    Unavailable,
+}
 
 /// Longest bearer token we look at.
 const MAX_TOKEN_BYTES: usize = 8 * 1024;
@@ -93,7 +142,8 @@ fn under_claimed_prefix(key: &str, prefix: &str) -> bool {
     }
 }
 
-/// The result of checking a request's credentials.
+/// The result of checking a request's credentials (the one-call form of tests and benches).
+#[cfg(any(test, feature = "fixtures"))]
 pub enum AuthOutcome {
     Allowed(Caller),
     /// 401 for this reason.
@@ -134,9 +184,68 @@ impl AuthConfig {
         }
     }
 
+    /// Reads the `Authorization` header value into the credential to check: parsed once, the
+    /// algorithm checked against the verifier.
+    pub(crate) fn credential<'a>(&self, authorization: Option<&'a str>) -> Result<Credential<'a>, AuthFailure> {
+        if matches!(self.verifier, Verifier::Off) {
+            return Ok(Credential::Anonymous(Caller { subject: Some(Caller::ANONYMOUS.to_owned()), claimed_prefixes: None }));
+        }
+        let token = bearer_token(authorization).and_then(Token::parse)?;
+        match &self.verifier {
+            Verifier::Hs256(_) if token.alg == Alg::HS256 => Ok(Credential::Hs256(token)),
+            Verifier::Jwks { .. } if token.alg != Alg::HS256 => Ok(Credential::Jwks(token)),
+            _ => Err(AuthFailure::AlgorithmNotAllowed),
+        }
+    }
+
+    /// The caller of an HS256 token: its signature, then its claims.
+    pub(crate) fn hs256(&self, token: &Token<'_>, now: UnixTime) -> Result<Caller, AuthFailure> {
+        let Verifier::Hs256(key) = &self.verifier else { return Err(AuthFailure::AlgorithmNotAllowed) };
+        if !key.verify(token.signing_input.as_bytes(), &token.signature) {
+            return Err(AuthFailure::BadSignature);
+        }
+        self.accept(token, now)
+    }
+
+    /// The key of a JWKS-signed token, from `cache` at `now`; with `native-crypto` the
+    /// signature is checked at once, while the key is at hand. `may_fetch` is false once this
+    /// request has had its fetch.
+    pub(crate) fn jwks_key(&self, token: &Token<'_>, cache: &JwksCache, now: UnixTime, may_fetch: bool) -> KeyFor {
+        match cache.lookup(token.kid.as_deref(), token.alg, now, self.jwks_cache_seconds) {
+            #[cfg(feature = "native-crypto")]
+            Lookup::Found(jwk) => KeyFor::Checked(jwk.key.verify(token.alg, token.signing_input.as_bytes(), &token.signature)),
+            #[cfg(not(feature = "native-crypto"))]
+            Lookup::Found(jwk) => KeyFor::Check(SignatureCheck {
+                alg: token.alg,
+                key: jwk.key.clone(),
+                signing_input: token.signing_input.to_owned(),
+                signature: token.signature.clone(),
+            }),
+            Lookup::Fetch if may_fetch => KeyFor::Fetch,
+            Lookup::Fetch | Lookup::Unavailable => KeyFor::Unavailable,
+            Lookup::Unknown => KeyFor::Unknown,
+        }
+    }
+
+    /// The caller of a token whose signature verified: its claims, checked at `now`.
+    pub(crate) fn accept(&self, token: &Token<'_>, now: UnixTime) -> Result<Caller, AuthFailure> {
+        let claims = token.claims(self.prefix_claim.as_deref())?;
+        let rules = ClaimRules {
+            issuers: self.issuers.as_ref(),
+            audiences: self.audiences.as_ref(),
+            clock_skew_seconds: self.clock_skew_seconds,
+            max_token_age_seconds: self.max_token_age_seconds,
+        };
+        rules.check(&claims, now)?;
+        Ok(self.caller(claims))
+    }
+
     /// Checks the `Authorization` header value at instant `now`. `verdict` is the adapter's
     /// answer to an earlier [`AuthOutcome::VerifySignature`]; it counts only if it is for the
-    /// very check this token needs now (the key set may have changed in between).
+    /// very check this token needs now (the key set may have changed in between). The whole of
+    /// authentication in one call, for tests; a request goes through [`crate::Exchange`],
+    /// which resumes instead of starting over.
+    #[cfg(any(test, feature = "fixtures"))]
     pub fn authenticate(&self, authorization: Option<&str>, now: UnixTime, cache: &JwksCache, verdict: Option<&Verdict>) -> AuthOutcome {
         let deny = AuthOutcome::Denied;
         if matches!(self.verifier, Verifier::Off) {
@@ -207,12 +316,12 @@ impl AuthConfig {
 
 /// Whether a JWKS-signed token's signature verifies with `jwk`: in Rust with `native-crypto`;
 /// otherwise from the adapter's verdict for exactly this check, or the check to hand it.
-#[cfg(feature = "native-crypto")]
+#[cfg(all(any(test, feature = "fixtures"), feature = "native-crypto"))]
 fn jwks_signature(jwk: &Jwk, token: &Token<'_>, _verdict: Option<&Verdict>) -> Result<bool, SignatureCheck> {
     Ok(jwk.key.verify(token.alg, token.signing_input.as_bytes(), &token.signature))
 }
 
-#[cfg(not(feature = "native-crypto"))]
+#[cfg(all(any(test, feature = "fixtures"), not(feature = "native-crypto")))]
 fn jwks_signature(jwk: &Jwk, token: &Token<'_>, verdict: Option<&Verdict>) -> Result<bool, SignatureCheck> {
     match verdict {
         Some(Verdict { check, valid })

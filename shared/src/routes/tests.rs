@@ -4,15 +4,18 @@ use proptest::prelude::*;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::auth::SignatureCheck;
 #[cfg(not(feature = "native-crypto"))]
-use crate::auth::{AuthFailure, Verdict};
+use crate::auth::AuthFailure;
+use crate::auth::SignatureCheck;
+use crate::clock::UnixTime;
 use crate::config::Config;
 use crate::fetch::{FetchError, FetchRequest};
 use crate::fixtures::{claims, hs_token, oracle_verify, HS_SECRET_B64 as SECRET_B64, NOW};
 use crate::http::{Response, MAX_SINGLE_BODY};
 use crate::object_read::ObjectMeta;
-use crate::service::{Admission, Answers, Platform, Service};
+use crate::platform::{Capabilities, Platform};
+use crate::service::Service;
+use crate::step::Step;
 
 const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
@@ -25,15 +28,22 @@ fn service(extra: &[(&str, &str)]) -> Service {
         ("AUTH_JWT_SECRET", SECRET_B64),
     ];
     vars.extend_from_slice(extra);
-    Service::new(Config::from_pairs(vars), ObjectStore::Present)
+    Service::new(Config::from_pairs(vars))
 }
+
+/// A platform with an object store and no rate limiter (the Worker without the binding).
+const STORE: Capabilities = Capabilities { objects: ObjectStore::Present, rate_limiter: false };
 
 fn post<'a>(path: &'a str, body: &'a str, auth: Option<&'a str>) -> Request<'a> {
     Request { method: "POST", path, authorization: auth, content_type: Some("application/json"), body: body.as_bytes(), ..Request::default() }
 }
 
 fn respond(s: &Service, req: &Request<'_>) -> Response {
-    match s.step(req, NOW, &Answers::NONE) {
+    respond_on(s, req, STORE)
+}
+
+fn respond_on(s: &Service, req: &Request<'_>, caps: Capabilities) -> Response {
+    match s.exchange(*req, caps).step(NOW) {
         Step::Done(Reply::Response(r)) => r,
         other => panic!("expected a response, got {other:?}"),
     }
@@ -207,7 +217,7 @@ fn routes_and_methods() {
 
 #[test]
 fn presign_disabled_is_404() {
-    let s = Service::new(Config::from_pairs([("AUTH_JWT_SECRET", SECRET_B64)]), ObjectStore::Present);
+    let s = Service::new(Config::from_pairs([("AUTH_JWT_SECRET", SECRET_B64)]));
     let auth = bearer();
     let r = respond(&s, &post("/presign", ONE, Some(&auth)));
     assert_eq!((r.status, json_of(&r)["error"].as_str()), (404, Some("presign_disabled")));
@@ -293,11 +303,15 @@ fn jwks_fetch_is_requested_then_503_on_failure() {
     let es = jwt_simple::prelude::ES256KeyPair::generate();
     let token = format!("Bearer {}", jwt_simple::prelude::ECDSAP256KeyPairLike::sign(&es, claims(json!({}), NOW.0, Some(NOW.0 + 60))).unwrap());
     let req = post("/presign", ONE, Some(&token));
-    let Step::Fetch(fetch) = s.step(&req, NOW, &Answers::NONE) else { panic!("the keys must be fetched first") };
+    let mut exchange = s.exchange(req, STORE);
+    let Step::Fetch(fetch) = exchange.step(NOW) else { panic!("the keys must be fetched first") };
     assert_eq!(fetch.url, "https://idp.test/jwks.json");
     assert_eq!((fetch.max_bytes, fetch.max_redirects, fetch.https_only_redirects), (256 * 1024, 3, true));
     assert_eq!(fetch.timeout, std::time::Duration::from_secs(3));
-    s.record_fetch(NOW, Err(FetchError::Timeout));
+    exchange.fetched(NOW, Err(FetchError::Timeout));
+    let Step::Done(Reply::Response(r)) = exchange.step(NOW) else { panic!("an answer after the fetch") };
+    assert_eq!((r.status, json_of(&r)["error"].as_str(), r.jwks_fetch), (503, Some("auth_unavailable"), Some(FetchError::Timeout)));
+    // The next request does not fetch again right away: 503 at once.
     let r = respond(&s, &req);
     assert_eq!((r.status, json_of(&r)["error"].as_str()), (503, Some("auth_unavailable")));
 }
@@ -306,7 +320,7 @@ fn jwks_fetch_is_requested_then_503_on_failure() {
 fn object_reads_when_enabled() {
     let s = service(&[("SERVE_OBJECTS", "true"), ("CORS_ORIGINS", "*")]);
     let req = Request { method: "GET", path: "/content/vid%C3%A9o/seg%200.ts", origin: Some("https://x.test"), range: Some("bytes=0-9"), ..Request::default() };
-    let Step::Done(Reply::ReadObject(read)) = s.step(&req, NOW, &Answers::NONE) else { panic!("an object read") };
+    let Step::Done(Reply::ReadObject(read)) = s.exchange(req, STORE).step(NOW) else { panic!("an object read") };
     assert_eq!(read.key(), "content/vidéo/seg 0.ts");
     let meta = ObjectMeta { size: 100, etag: "\"e\"".into(), uploaded: NOW, content_type: None };
     let answer = read.answer(Some(&meta));
@@ -315,7 +329,7 @@ fn object_reads_when_enabled() {
     assert_eq!(answer.response.header("access-control-allow-origin"), Some("https://x.test"));
     assert_eq!(answer.response.header("cache-control"), Some("public, max-age=31536000, immutable"));
     let playlist = Request { method: "HEAD", path: "/content/a/index.m3u8", ..Request::default() };
-    let Step::Done(Reply::ReadObject(read)) = s.step(&playlist, NOW, &Answers::NONE) else { panic!("an object read") };
+    let Step::Done(Reply::ReadObject(read)) = s.exchange(playlist, STORE).step(NOW) else { panic!("an object read") };
     let answer = read.answer(Some(&meta));
     assert_eq!((answer.response.status, answer.body, answer.response.header("cache-control")), (200, None, Some("no-cache")));
     let outside = Request { method: "GET", path: "/private/a.ts", ..Request::default() };
@@ -331,17 +345,18 @@ fn object_reads_when_enabled() {
 #[test]
 fn a_platform_without_an_object_store_never_gets_a_read() {
     let vars = [("SERVE_OBJECTS", "true"), ("AUTH_JWT_SECRET", SECRET_B64)];
-    let s = Service::new(Config::from_pairs(vars), ObjectStore::Absent);
-    let r = respond(&s, &Request { method: "GET", path: "/content/a.ts", ..Request::default() });
+    let s = Service::new(Config::from_pairs(vars));
+    let absent = Capabilities { objects: ObjectStore::Absent, rate_limiter: false };
+    let r = respond_on(&s, &Request { method: "GET", path: "/content/a.ts", ..Request::default() }, absent);
     assert_eq!((r.status, r.error_code), (404, Some("not_found")));
-    assert!(s.startup_warnings().iter().any(|w| w.contains("SERVE_OBJECTS")));
-    assert!(Service::new(Config::from_pairs(vars), ObjectStore::Present).startup_warnings().is_empty());
+    assert!(s.startup_warnings(ObjectStore::Absent).iter().any(|w| w.contains("SERVE_OBJECTS")));
+    assert!(s.startup_warnings(ObjectStore::Present).is_empty());
 }
 
 #[test]
 fn a_configured_prefix_without_a_slash_is_named_in_a_warning() {
     let vars = [("AUTH_JWT_SECRET", SECRET_B64), ("PRESIGN_ALLOWED_PREFIXES", "content/,uploads/u1,media")];
-    let warnings = Service::new(Config::from_pairs(vars), ObjectStore::Present).startup_warnings();
+    let warnings = Service::new(Config::from_pairs(vars)).startup_warnings(ObjectStore::Present);
     let named: Vec<_> = warnings.iter().filter(|w| w.contains("PRESIGN_ALLOWED_PREFIXES")).collect();
     assert_eq!(named.len(), 2, "{warnings:?}");
     assert!(named[0].contains("\"uploads/u1\"") && named[1].contains("\"media\""), "{named:?}");
@@ -375,7 +390,7 @@ proptest! {
         let body: &[u8] = if use_structured { structured.as_bytes() } else { &body };
         let auth = bearer();
         let req = Request { method, path, authorization: authed.then_some(auth.as_str()), content_type: Some("application/json"), body, ..Request::default() };
-        if let Step::Done(Reply::Response(r)) = s.step(&req, NOW, &Answers::NONE) {
+        if let Step::Done(Reply::Response(r)) = s.exchange(req, STORE).step(NOW) {
             prop_assert!(!r.body.contains(AWS_SECRET) && !r.body.contains(SECRET_B64));
             if method == "HEAD" {
                 prop_assert!(r.body.is_empty(), "a HEAD answer has no body");
@@ -463,33 +478,35 @@ async fn respond_fetches_at_most_once_and_never_asks_the_platform_again() {
     assert_eq!(asked, if cfg!(feature = "native-crypto") { 0 } else { 2 });
 }
 
-/// Without `native-crypto`: the platform's verdict decides, and only for the check it answered.
+/// Without `native-crypto`: the platform's verdict decides, for the check of its own exchange.
 #[cfg(not(feature = "native-crypto"))]
 #[tokio::test(flavor = "current_thread")]
-async fn platform_verdicts_count_only_for_their_own_check() {
+async fn platform_verdicts_decide_their_own_exchange() {
     use jwt_simple::prelude::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair};
     let s = service(&[("AUTH_JWKS_URL", "https://idp.test/jwks.json")]);
     let es = ES256KeyPair::generate().with_key_id("k");
     let b64 = |b: &[u8]| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, b);
     let set = json!({"keys": [crate::fixtures::jwk::ec("k", &es.public_key().public_key().to_bytes_uncompressed(), None)]}).to_string();
     s.record_fetch(NOW, Ok(set.as_bytes()));
-    let sign = |exp| format!("Bearer {}", es.sign(claims(json!({}), NOW.0, Some(exp))).unwrap());
-    let (a, b) = (sign(NOW.0 + 60), sign(NOW.0 + 61));
-    let (req_a, req_b) = (post("/presign", ONE, Some(&a)), post("/presign", ONE, Some(&b)));
-    let Step::Verify(check_a) = s.step(&req_a, NOW, &Answers::NONE) else { panic!("the platform verifies") };
+    let a = format!("Bearer {}", es.sign(claims(json!({}), NOW.0, Some(NOW.0 + 60))).unwrap());
+    let req_a = post("/presign", ONE, Some(&a));
+    let mut yes = s.exchange(req_a, STORE);
+    let Step::Verify(check_a) = yes.step(NOW) else { panic!("the platform verifies") };
     assert_eq!(check_a.alg, crate::auth::Alg::ES256);
     assert_eq!(format!("Bearer {}.{}", check_a.signing_input, b64(&check_a.signature)), a);
-    let yes_a = Verdict { check: check_a.clone(), valid: true };
-    assert!(matches!(s.step(&req_a, NOW, &Answers { signature: Some(yes_a.clone()), admission: None }), Step::Done(Reply::Response(r)) if r.status == 200));
-    assert!(
-        matches!(s.step(&req_b, NOW, &Answers { signature: Some(yes_a.clone()), admission: None }), Step::Verify(c) if c != check_a),
-        "a verdict for another token"
-    );
-    let no_a = Verdict { check: check_a, valid: false };
-    let Step::Done(Reply::Response(r)) = s.step(&req_a, NOW, &Answers { signature: Some(no_a), admission: None }) else { panic!() };
+    yes.verified(true);
+    assert!(matches!(yes.step(NOW), Step::Done(Reply::Response(r)) if r.status == 200));
+    let mut no = s.exchange(req_a, STORE);
+    assert!(matches!(no.step(NOW), Step::Verify(c) if c == check_a));
+    no.verified(false);
+    let Step::Done(Reply::Response(r)) = no.step(NOW) else { panic!() };
     assert_eq!((r.status, json_of(&r)["message"].as_str()), (401, Some(AuthFailure::BadSignature.message())));
+    // Stepped again without a verdict: closed.
+    let mut silent = s.exchange(req_a, STORE);
+    assert!(matches!(silent.step(NOW), Step::Verify(_)));
+    assert!(matches!(silent.step(NOW), Step::Done(Reply::Response(r)) if r.status == 503));
     let lying = TestPlatform { verdict: |_| false, ..TestPlatform::new(NOW, None) };
-    let r = s.respond(&req_b, &lying).await;
+    let r = s.respond(&req_a, &lying).await;
     assert_eq!(ok_response(&r).status, 401);
 }
 
@@ -686,24 +703,67 @@ fn required_checksums_and_content_types() {
 
 #[test]
 fn a_rate_limiter_admits_each_caller_before_anything_is_signed() {
-    let s = service(&[]).with_rate_limiter(true);
+    let s = service(&[]);
+    let limited = Capabilities { rate_limiter: true, ..STORE };
     let token = format!("Bearer {}", hs_token(json!({"sub": "user-7"})));
     let req = post("/presign", ONE, Some(&token));
-    let Step::Admit(key) = s.step(&req, NOW, &Answers::NONE) else { panic!("the caller is admitted first") };
+    let mut yes = s.exchange(req, limited);
+    let Step::Admit(key) = yes.step(NOW) else { panic!("the caller is admitted first") };
     assert_eq!(key, "sub:user-7");
-    let yes = Answers { signature: None, admission: Some(Admission { key: key.clone(), allowed: true }) };
-    assert!(matches!(s.step(&req, NOW, &yes), Step::Done(Reply::Response(r)) if r.status == 200));
-    let no = Answers { signature: None, admission: Some(Admission { key: key.clone(), allowed: false }) };
-    let Step::Done(Reply::Response(r)) = s.step(&req, NOW, &no) else { panic!("an answer") };
+    yes.admitted(true);
+    assert!(matches!(yes.step(NOW), Step::Done(Reply::Response(r)) if r.status == 200));
+    let mut no = s.exchange(req, limited);
+    assert!(matches!(no.step(NOW), Step::Admit(_)));
+    no.admitted(false);
+    let Step::Done(Reply::Response(r)) = no.step(NOW) else { panic!("an answer") };
     assert_eq!((r.status, r.error_code, r.header("retry-after")), (429, Some("rate_limited"), Some("10")));
     assert_eq!(r.audit.and_then(|a| a.caller).as_deref(), Some("user-7"));
-    // An answer for another caller does not count.
-    let other = Answers { signature: None, admission: Some(Admission { key: "sub:someone-else".into(), allowed: true }) };
-    assert!(matches!(s.step(&req, NOW, &other), Step::Admit(_)));
     // Unauthenticated requests are refused before any limiter is asked.
-    assert!(matches!(s.step(&post("/presign", ONE, None), NOW, &Answers::NONE), Step::Done(Reply::Response(r)) if r.status == 401));
+    assert!(matches!(s.exchange(post("/presign", ONE, None), limited).step(NOW), Step::Done(Reply::Response(r)) if r.status == 401));
     // Without a limiter nothing is asked.
-    assert!(matches!(service(&[]).step(&req, NOW, &Answers::NONE), Step::Done(Reply::Response(r)) if r.status == 200));
+    assert!(matches!(s.exchange(req, STORE).step(NOW), Step::Done(Reply::Response(r)) if r.status == 200));
+}
+
+/// One request parses its token once and verifies its signature once, whatever the platform
+/// was asked in between (HS256 behind a rate limiter; a JWKS token whose keys are fetched).
+#[test]
+fn one_request_parses_and_verifies_once() {
+    use crate::auth::counters;
+    let s = service(&[]);
+    let token = format!("Bearer {}", hs_token(json!({"sub": "user-7"})));
+    let before = counters::read();
+    let mut exchange = s.exchange(post("/presign", ONE, Some(&token)), Capabilities { rate_limiter: true, ..STORE });
+    assert!(matches!(exchange.step(NOW), Step::Admit(_)));
+    exchange.admitted(true);
+    assert!(matches!(exchange.step(NOW), Step::Done(Reply::Response(r)) if r.status == 200));
+    let after = counters::read();
+    assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1), "HS256 behind a limiter: (parses, verifications)");
+
+    use jwt_simple::prelude::{ECDSAP256KeyPairLike, ECDSAP256PublicKeyLike, ES256KeyPair};
+    let s = service(&[("AUTH_JWKS_URL", "https://idp.test/jwks.json")]);
+    let es = ES256KeyPair::generate().with_key_id("k");
+    let set = json!({"keys": [crate::fixtures::jwk::ec("k", &es.public_key().public_key().to_bytes_uncompressed(), None)]}).to_string();
+    let token = format!("Bearer {}", es.sign(claims(json!({}), NOW.0, Some(NOW.0 + 60))).unwrap());
+    let before = counters::read();
+    let mut exchange = s.exchange(post("/presign", ONE, Some(&token)), Capabilities { rate_limiter: true, ..STORE });
+    assert!(matches!(exchange.step(NOW), Step::Fetch(_)));
+    exchange.fetched(NOW, Ok(set.as_bytes()));
+    let mut platform_checks = 0;
+    let done = loop {
+        match exchange.step(NOW) {
+            Step::Verify(check) => {
+                platform_checks += 1;
+                exchange.verified(oracle_verify(&check));
+            }
+            Step::Admit(_) => exchange.admitted(true),
+            Step::Done(reply) => break reply,
+            Step::Fetch(_) => panic!("fetched once already"),
+        }
+    };
+    assert!(matches!(done, Reply::Response(r) if r.status == 200));
+    let after = counters::read();
+    let verifications = after.1 - before.1 + platform_checks;
+    assert_eq!((after.0 - before.0, verifications), (1, 1), "JWKS with a fetch and a limiter: (parses, verifications)");
 }
 
 #[test]
@@ -725,10 +785,7 @@ fn the_audit_names_the_caller_and_what_was_signed() {
     let audit = respond(&quiet, &post("/presign", ONE, Some(&token))).audit.unwrap();
     assert!(audit.keys.is_empty() && audit.keys_omitted && audit.count == 1);
     // Auth off: the caller is anonymous.
-    let open = Service::new(
-        Config::from_pairs([("ENABLE_PRESIGN", "true"), ("S3_BUCKET", "b"), ("AWS_ACCESS_KEY_ID", "AK"), ("AWS_SECRET_ACCESS_KEY", "SK")]),
-        ObjectStore::Present,
-    );
+    let open = Service::new(Config::from_pairs([("ENABLE_PRESIGN", "true"), ("S3_BUCKET", "b"), ("AWS_ACCESS_KEY_ID", "AK"), ("AWS_SECRET_ACCESS_KEY", "SK")]));
     assert_eq!(respond(&open, &post("/presign", ONE, None)).audit.unwrap().caller.as_deref(), Some("anonymous"));
 }
 
