@@ -25,6 +25,10 @@ use crate::presign::Kind;
 use crate::routes::{self, Routed};
 use crate::step::{Reply, Step};
 
+/// What a failing rate limiter means: the request goes on. The limiter is a cost cap, not an
+/// access rule (auth and the key rules still apply), and an outage of it must not stop uploads.
+pub const ADMIT_WHEN_THE_LIMITER_FAILS: bool = true;
+
 /// Where a presign request is once routed: its route and CORS headers.
 struct Routing {
     kind: Kind,
@@ -120,10 +124,12 @@ impl<'s, 'a> Exchange<'s, 'a> {
         }
     }
 
-    /// The result of the [`Step::Admit`] just handed out.
-    pub fn admitted(&mut self, allowed: bool) {
+    /// The result of the [`Step::Admit`] just handed out: the limiter's answer, or `None` when
+    /// the limiter failed. A failed limiter lets the request through
+    /// ([`ADMIT_WHEN_THE_LIMITER_FAILS`]).
+    pub fn admitted(&mut self, allowed: Option<bool>) {
         if let State::Admission { allowed: slot, .. } = &mut self.state {
-            *slot = Some(allowed);
+            *slot = Some(allowed.unwrap_or(ADMIT_WHEN_THE_LIMITER_FAILS));
         }
     }
 

@@ -44,7 +44,7 @@ pub use auth::{Alg, AuthFailure, PublicKey, SignatureCheck};
 pub use clock::UnixTime;
 pub use config::{Config, ConfigError};
 pub use error::ApiError;
-pub use exchange::Exchange;
+pub use exchange::{Exchange, ADMIT_WHEN_THE_LIMITER_FAILS};
 pub use fetch::{FetchError, FetchRequest, Hop, Redirects};
 pub use http::{Request, Response, MAX_BODY_BYTES};
 pub use object_read::{BodyRead, ObjectAnswer, ObjectMeta, ObjectRead};

@@ -59,10 +59,12 @@ pub trait Platform {
         false
     }
 
-    /// Whether the caller `key` may go on now, from the platform's rate limiter. Allows all by
-    /// default (a platform without a limiter is never asked).
-    fn admit(&self, key: &str) -> impl Future<Output = bool> {
+    /// Whether the caller `key` may go on now, from the platform's rate limiter: `Some(true)`
+    /// or `Some(false)`, or `None` when the limiter itself failed (what then happens is the
+    /// core's decision, [`crate::Exchange::admitted`]). Allows all by default (a platform
+    /// without a limiter is never asked).
+    fn admit(&self, key: &str) -> impl Future<Output = Option<bool>> {
         let _ = key;
-        std::future::ready(true)
+        std::future::ready(Some(true))
     }
 }

@@ -51,15 +51,17 @@ impl Platform for Workers<'_> {
         HAS_RATE_LIMITER.get().copied().unwrap_or(false)
     }
 
-    /// A limiter that fails lets the request through (an outage of the limiter must not stop
-    /// uploads), and says so in the log.
-    async fn admit(&self, key: &str) -> bool {
-        let Ok(limiter) = self.env.rate_limiter(RATE_LIMITER) else { return true };
+    /// The limiter's answer; `None` when it failed, which the log says (whether the request
+    /// then goes on is the core's decision).
+    async fn admit(&self, key: &str) -> Option<bool> {
+        let Ok(limiter) = self.env.rate_limiter(RATE_LIMITER) else { return None };
         match limiter.limit(key.to_owned()).await {
-            Ok(outcome) => outcome.success,
+            Ok(outcome) => Some(outcome.success),
             Err(e) => {
-                console_warn!("{}", warning_line(&format!("rate limiter failed, request let through: {e}")));
-                true
+                if log_level().wants_warnings() {
+                    console_warn!("{}", warning_line(&format!("rate limiter failed: {e}")));
+                }
+                None
             }
         }
     }
@@ -178,7 +180,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let (resp, stream) = match service.respond(&core_req, &platform).await {
         Reply::Response(r) => (r, None),
         Reply::ReadObject(read) => objects::read(&env, &read).await.unwrap_or_else(|e| {
-            console_error!("{}", serde_json::json!({"level": "error", "message": format!("R2 read failed: {e}")}));
+            if log_level().wants_request(500) {
+                console_error!("{}", serde_json::json!({"level": "error", "message": format!("R2 read failed: {e}")}));
+            }
             (read.store_failed(), None)
         }),
     };

@@ -710,14 +710,19 @@ fn a_rate_limiter_admits_each_caller_before_anything_is_signed() {
     let mut yes = s.exchange(req, limited);
     let Step::Admit(key) = yes.step(NOW) else { panic!("the caller is admitted first") };
     assert_eq!(key, "sub:user-7");
-    yes.admitted(true);
+    yes.admitted(Some(true));
     assert!(matches!(yes.step(NOW), Step::Done(Reply::Response(r)) if r.status == 200));
     let mut no = s.exchange(req, limited);
     assert!(matches!(no.step(NOW), Step::Admit(_)));
-    no.admitted(false);
+    no.admitted(Some(false));
     let Step::Done(Reply::Response(r)) = no.step(NOW) else { panic!("an answer") };
     assert_eq!((r.status, r.error_code, r.header("retry-after")), (429, Some("rate_limited"), Some("10")));
     assert_eq!(r.audit.and_then(|a| a.caller).as_deref(), Some("user-7"));
+    // A limiter that failed lets the caller through: the core's decision, not the platform's.
+    let mut failed = s.exchange(req, limited);
+    assert!(matches!(failed.step(NOW), Step::Admit(_)));
+    failed.admitted(None);
+    assert!(matches!(failed.step(NOW), Step::Done(Reply::Response(r)) if r.status == 200));
     // Unauthenticated requests are refused before any limiter is asked.
     assert!(matches!(s.exchange(post("/presign", ONE, None), limited).step(NOW), Step::Done(Reply::Response(r)) if r.status == 401));
     // Without a limiter nothing is asked.
@@ -734,7 +739,7 @@ fn one_request_parses_and_verifies_once() {
     let before = counters::read();
     let mut exchange = s.exchange(post("/presign", ONE, Some(&token)), Capabilities { rate_limiter: true, ..STORE });
     assert!(matches!(exchange.step(NOW), Step::Admit(_)));
-    exchange.admitted(true);
+    exchange.admitted(Some(true));
     assert!(matches!(exchange.step(NOW), Step::Done(Reply::Response(r)) if r.status == 200));
     let after = counters::read();
     assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1), "HS256 behind a limiter: (parses, verifications)");
@@ -755,7 +760,7 @@ fn one_request_parses_and_verifies_once() {
                 platform_checks += 1;
                 exchange.verified(oracle_verify(&check));
             }
-            Step::Admit(_) => exchange.admitted(true),
+            Step::Admit(_) => exchange.admitted(Some(true)),
             Step::Done(reply) => break reply,
             Step::Fetch(_) => panic!("fetched once already"),
         }
