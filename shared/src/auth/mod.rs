@@ -20,8 +20,6 @@ pub use jws::{PublicKey, SignatureCheck, Verdict};
 pub use jwt::Alg;
 
 use crate::clock::UnixTime;
-#[cfg(any(test, feature = "fixtures"))]
-use jwks::Jwk;
 use jwks::Lookup;
 use jws::Hs256Key;
 use jwt::{ClaimRules, Claims, Token};
@@ -247,55 +245,32 @@ impl AuthConfig {
     /// which resumes instead of starting over.
     #[cfg(any(test, feature = "fixtures"))]
     pub fn authenticate(&self, authorization: Option<&str>, now: UnixTime, cache: &JwksCache, verdict: Option<&Verdict>) -> AuthOutcome {
-        let deny = AuthOutcome::Denied;
-        if matches!(self.verifier, Verifier::Off) {
-            return AuthOutcome::Allowed(Caller { subject: Some(Caller::ANONYMOUS.to_owned()), claimed_prefixes: None });
-        }
-        let token = match bearer_token(authorization).and_then(Token::parse) {
-            Ok(t) => t,
-            Err(f) => return deny(f),
+        let outcome = |result: Result<Caller, AuthFailure>| result.map_or_else(AuthOutcome::Denied, AuthOutcome::Allowed);
+        let token = match self.credential(authorization) {
+            Err(f) => return AuthOutcome::Denied(f),
+            Ok(Credential::Anonymous(caller)) => return AuthOutcome::Allowed(caller),
+            Ok(Credential::Hs256(token)) => return outcome(self.hs256(&token, now)),
+            Ok(Credential::Jwks(token)) => token,
         };
-        let signed = match &self.verifier {
-            Verifier::Off => unreachable!("handled above"),
-            Verifier::Hs256(key) => {
-                if token.alg != Alg::HS256 {
-                    return deny(AuthFailure::AlgorithmNotAllowed);
-                }
-                key.verify(token.signing_input.as_bytes(), &token.signature)
+        let signed = match self.jwks_key(&token, cache, now, true) {
+            #[cfg(feature = "native-crypto")]
+            KeyFor::Checked(signed) => {
+                let _ = verdict;
+                signed
             }
-            Verifier::Jwks { .. } => {
-                if token.alg == Alg::HS256 {
-                    return deny(AuthFailure::AlgorithmNotAllowed);
-                }
-                let jwk = match cache.lookup(token.kid.as_deref(), token.alg, now, self.jwks_cache_seconds) {
-                    Lookup::Found(jwk) => jwk,
-                    Lookup::Fetch => return AuthOutcome::FetchJwks,
-                    Lookup::Unknown => return deny(AuthFailure::UnknownKey),
-                    Lookup::Unavailable => return AuthOutcome::Unavailable,
-                };
-                match jwks_signature(jwk, &token, verdict) {
-                    Ok(signed) => signed,
-                    Err(check) => return AuthOutcome::VerifySignature(check),
-                }
-            }
+            #[cfg(not(feature = "native-crypto"))]
+            KeyFor::Check(check) => match verdict {
+                Some(v) if v.check == check => v.valid,
+                _ => return AuthOutcome::VerifySignature(check),
+            },
+            KeyFor::Fetch => return AuthOutcome::FetchJwks,
+            KeyFor::Unknown => return AuthOutcome::Denied(AuthFailure::UnknownKey),
+            KeyFor::Unavailable => return AuthOutcome::Unavailable,
         };
         if !signed {
-            return deny(AuthFailure::BadSignature);
+            return AuthOutcome::Denied(AuthFailure::BadSignature);
         }
-        let claims = match token.claims(self.prefix_claim.as_deref()) {
-            Ok(c) => c,
-            Err(f) => return deny(f),
-        };
-        let rules = ClaimRules {
-            issuers: self.issuers.as_ref(),
-            audiences: self.audiences.as_ref(),
-            clock_skew_seconds: self.clock_skew_seconds,
-            max_token_age_seconds: self.max_token_age_seconds,
-        };
-        match rules.check(&claims, now) {
-            Ok(()) => AuthOutcome::Allowed(self.caller(claims)),
-            Err(f) => deny(f),
-        }
+        outcome(self.accept(&token, now))
     }
 
     fn caller(&self, claims: Claims) -> Caller {
@@ -311,25 +286,6 @@ impl AuthConfig {
             _ => Vec::new(),
         });
         Caller { subject: claims.sub, claimed_prefixes }
-    }
-}
-
-/// Whether a JWKS-signed token's signature verifies with `jwk`: in Rust with `native-crypto`;
-/// otherwise from the adapter's verdict for exactly this check, or the check to hand it.
-#[cfg(all(any(test, feature = "fixtures"), feature = "native-crypto"))]
-fn jwks_signature(jwk: &Jwk, token: &Token<'_>, _verdict: Option<&Verdict>) -> Result<bool, SignatureCheck> {
-    Ok(jwk.key.verify(token.alg, token.signing_input.as_bytes(), &token.signature))
-}
-
-#[cfg(all(any(test, feature = "fixtures"), not(feature = "native-crypto")))]
-fn jwks_signature(jwk: &Jwk, token: &Token<'_>, verdict: Option<&Verdict>) -> Result<bool, SignatureCheck> {
-    match verdict {
-        Some(Verdict { check, valid })
-            if check.alg == token.alg && check.key == jwk.key && check.signing_input == token.signing_input && check.signature == token.signature =>
-        {
-            Ok(*valid)
-        }
-        _ => Err(SignatureCheck { alg: token.alg, key: jwk.key.clone(), signing_input: token.signing_input.to_owned(), signature: token.signature.clone() }),
     }
 }
 
