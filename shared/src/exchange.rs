@@ -16,7 +16,7 @@ use crate::audit::Audit;
 use crate::auth::jwt::Token;
 use crate::auth::{AuthFailure, Caller, Credential, JwksCache, KeyFor};
 use crate::clock::UnixTime;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, PresignSettings};
 use crate::error::ApiError;
 use crate::fetch::FetchError;
 use crate::http::{Request, Responder, Response};
@@ -29,24 +29,27 @@ use crate::step::{Reply, Step};
 /// access rule (auth and the key rules still apply), and an outage of it must not stop uploads.
 pub const ADMIT_WHEN_THE_LIMITER_FAILS: bool = true;
 
-/// Where a presign request is once routed: its route and CORS headers.
-struct Routing {
+/// Where a presign request is once routed: its route, CORS headers and the configuration
+/// that let it through.
+struct Routing<'s> {
     kind: Kind,
     reply: Responder,
+    config: &'s Config,
+    settings: &'s PresignSettings,
 }
 
 /// What the exchange waits for.
-enum State<'a> {
+enum State<'s, 'a> {
     /// Nothing done yet.
     Start,
     /// [`Step::Fetch`] was handed out; `fetched` once its result came back.
-    Keys { routing: Routing, token: Token<'a>, fetched: bool },
+    Keys { routing: Routing<'s>, token: Token<'a>, fetched: bool },
     /// [`Step::Verify`] was handed out; `valid` once its result came back (only without
     /// `native-crypto`: with it, signatures are checked in Rust).
     #[cfg_attr(feature = "native-crypto", allow(dead_code))]
-    Signature { routing: Routing, token: Token<'a>, valid: Option<bool> },
+    Signature { routing: Routing<'s>, token: Token<'a>, valid: Option<bool> },
     /// [`Step::Admit`] was handed out; `allowed` once its result came back.
-    Admission { routing: Routing, caller: Caller, allowed: Option<bool> },
+    Admission { routing: Routing<'s>, caller: Caller, allowed: Option<bool> },
     /// The reply was handed out.
     Finished,
 }
@@ -57,7 +60,7 @@ pub struct Exchange<'s, 'a> {
     jwks: &'s Mutex<JwksCache>,
     req: Request<'a>,
     caps: Capabilities,
-    state: State<'a>,
+    state: State<'s, 'a>,
     /// Why this request's JWKS fetch failed, for the request log.
     jwks_fetch: Option<FetchError>,
 }
@@ -67,18 +70,13 @@ impl<'s, 'a> Exchange<'s, 'a> {
         Exchange { config, jwks, req, caps, state: State::Start, jwks_fetch: None }
     }
 
-    /// The valid configuration (a presign route is only reached with one).
-    fn config(&self) -> Option<&'s Config> {
-        self.config.as_ref().ok()
-    }
-
     /// The next step at `now`: the reply, or the I/O to perform first. Stepping again without
     /// handing back the I/O's result fails closed.
     pub fn step(&mut self, now: UnixTime) -> Step {
         match mem::replace(&mut self.state, State::Finished) {
             State::Start => match routes::route(self.config, self.caps.objects, &self.req) {
                 Routed::Done(reply) => self.finish(reply),
-                Routed::Presign { kind, reply } => self.authenticate(Routing { kind, reply }, now),
+                Routed::Presign { kind, reply, config, settings } => self.authenticate(Routing { kind, reply, config, settings }, now),
             },
             State::Keys { routing, token, fetched: true } => self.jwks(routing, token, now, false),
             State::Signature { routing, token, valid: Some(valid) } => {
@@ -134,12 +132,12 @@ impl<'s, 'a> Exchange<'s, 'a> {
     }
 
     /// Authentication, from the top: the credential is read once here.
-    fn authenticate(&mut self, routing: Routing, now: UnixTime) -> Step {
-        let Some(config) = self.config() else { return self.respond(routing.reply.error(&ApiError::Internal, None)) };
-        match config.auth.credential(self.req.authorization) {
+    fn authenticate(&mut self, routing: Routing<'s>, now: UnixTime) -> Step {
+        let auth = &routing.config.auth;
+        match auth.credential(self.req.authorization) {
             Err(f) => self.deny(&routing, f),
             Ok(Credential::Anonymous(caller)) => self.admit(routing, caller, now),
-            Ok(Credential::Hs256(token)) => match config.auth.hs256(&token, now) {
+            Ok(Credential::Hs256(token)) => match auth.hs256(&token, now) {
                 Ok(caller) => self.admit(routing, caller, now),
                 Err(f) => self.deny(&routing, f),
             },
@@ -148,9 +146,9 @@ impl<'s, 'a> Exchange<'s, 'a> {
     }
 
     /// A JWKS-signed token: its key from the cache (the lock held for the lookup only).
-    fn jwks(&mut self, routing: Routing, token: Token<'a>, now: UnixTime, may_fetch: bool) -> Step {
-        let Some(config) = self.config() else { return self.respond(routing.reply.error(&ApiError::Internal, None)) };
-        let key = config.auth.jwks_key(&token, &lock(self.jwks), now, may_fetch);
+    fn jwks(&mut self, routing: Routing<'s>, token: Token<'a>, now: UnixTime, may_fetch: bool) -> Step {
+        let auth = &routing.config.auth;
+        let key = auth.jwks_key(&token, &lock(self.jwks), now, may_fetch);
         match key {
             #[cfg(feature = "native-crypto")]
             KeyFor::Checked(true) => self.accept(routing, &token, now),
@@ -161,7 +159,7 @@ impl<'s, 'a> Exchange<'s, 'a> {
                 self.state = State::Signature { routing, token, valid: None };
                 Step::Verify(check)
             }
-            KeyFor::Fetch => match config.auth.jwks_fetch() {
+            KeyFor::Fetch => match auth.jwks_fetch() {
                 Some(fetch) => {
                     self.state = State::Keys { routing, token, fetched: false };
                     Step::Fetch(fetch)
@@ -174,16 +172,15 @@ impl<'s, 'a> Exchange<'s, 'a> {
     }
 
     /// A token whose signature verified: its claims.
-    fn accept(&mut self, routing: Routing, token: &Token<'_>, now: UnixTime) -> Step {
-        let Some(config) = self.config() else { return self.respond(routing.reply.error(&ApiError::Internal, None)) };
-        match config.auth.accept(token, now) {
+    fn accept(&mut self, routing: Routing<'s>, token: &Token<'_>, now: UnixTime) -> Step {
+        match routing.config.auth.accept(token, now) {
             Ok(caller) => self.admit(routing, caller, now),
             Err(f) => self.deny(&routing, f),
         }
     }
 
     /// An authenticated caller: through the platform's rate limiter, if it has one.
-    fn admit(&mut self, routing: Routing, caller: Caller, now: UnixTime) -> Step {
+    fn admit(&mut self, routing: Routing<'s>, caller: Caller, now: UnixTime) -> Step {
         if self.caps.rate_limiter {
             let key = caller.rate_limit_key();
             self.state = State::Admission { routing, caller, allowed: None };
@@ -192,18 +189,12 @@ impl<'s, 'a> Exchange<'s, 'a> {
         self.sign(&routing, &caller, now)
     }
 
-    fn sign(&mut self, routing: &Routing, caller: &Caller, now: UnixTime) -> Step {
-        let answer = match self.config() {
-            Some(config) => match &config.presign {
-                Some(settings) => crate::presign::answer(config, settings, caller, routing.kind, &self.req, now, &routing.reply),
-                None => routing.reply.error(&ApiError::PresignDisabled, None),
-            },
-            None => routing.reply.error(&ApiError::Internal, None),
-        };
+    fn sign(&mut self, routing: &Routing<'s>, caller: &Caller, now: UnixTime) -> Step {
+        let answer = crate::presign::answer(routing.config, routing.settings, caller, routing.kind, &self.req, now, &routing.reply);
         self.respond(answer)
     }
 
-    fn deny(&mut self, routing: &Routing, failure: AuthFailure) -> Step {
+    fn deny(&mut self, routing: &Routing<'s>, failure: AuthFailure) -> Step {
         self.respond(routing.reply.error(&ApiError::Unauthorized(failure), None))
     }
 

@@ -3,7 +3,7 @@
 //! presign routes are in [`crate::presign`].
 
 use crate::api::HealthBody;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, PresignSettings};
 use crate::cors::{self, CorsPolicy, OriginDecision};
 use crate::error::ApiError;
 use crate::http::{Request, Responder, Response};
@@ -80,16 +80,17 @@ pub(crate) fn responder(config: &Result<Config, ConfigError>, req: &Request<'_>)
 /// Where routing leaves a request. Returned once per request and moved straight into a
 /// [`crate::Step`] of the same size: boxing the reply would add an allocation for nothing.
 #[allow(clippy::large_enum_variant)]
-pub(crate) enum Routed {
+pub(crate) enum Routed<'c> {
     /// Answered from the configuration alone.
     Done(Reply),
-    /// A presign route that passed every check before authentication.
-    Presign { kind: Kind, reply: Responder },
+    /// A presign route that passed every check before authentication, on a valid
+    /// configuration with presigning on.
+    Presign { kind: Kind, reply: Responder, config: &'c Config, settings: &'c PresignSettings },
 }
 
 /// Routes `req`: CORS, repeated headers, preflight, the configuration, the method, and the
 /// answers of the routes that need nothing but the configuration.
-pub(crate) fn route(config: &Result<Config, ConfigError>, objects: ObjectStore, req: &Request<'_>) -> Routed {
+pub(crate) fn route<'c>(config: &'c Result<Config, ConfigError>, objects: ObjectStore, req: &Request<'_>) -> Routed<'c> {
     let decision = cors_of(config).decide(req.origin);
     let reply = Responder { route: Route::of(req.path).name(), cors: cors_headers(decision) };
     let done = |r: Response| Routed::Done(Reply::Response(r));
@@ -112,10 +113,8 @@ pub(crate) fn route(config: &Result<Config, ConfigError>, objects: ObjectStore, 
         if req.method != "POST" {
             return done(reply.error(&ApiError::MethodNotAllowed { allow: "POST, OPTIONS" }, None));
         }
-        if config.presign.is_none() {
-            return done(reply.error(&ApiError::PresignDisabled, None));
-        }
-        return Routed::Presign { kind, reply };
+        let Some(settings) = &config.presign else { return done(reply.error(&ApiError::PresignDisabled, None)) };
+        return Routed::Presign { kind, reply, config, settings };
     }
     match (route, req.method) {
         (Route::Health, "GET" | "HEAD") => {
