@@ -33,15 +33,20 @@ enum Served<'a> {
 fn served_as(stored: Option<&str>) -> Served<'_> {
     let Some(value) = stored else { return Served::Inline(OCTET_STREAM) };
     let Ok(media) = crate::content_type::parse_media_type(value) else { return Served::Attachment };
-    let (t, sub) = (media.type_.to_ascii_lowercase(), media.subtype.to_ascii_lowercase());
-    let inline = match t.as_str() {
-        "video" | "audio" => true,
-        "image" => sub != "svg+xml",
-        "text" => matches!(sub.as_str(), "vtt" | "srt"),
-        "application" => {
-            matches!(sub.as_str(), "octet-stream" | "vnd.apple.mpegurl" | "x-mpegurl" | "mpegurl" | "dash+xml" | "mp4" | "x-subrip" | "ttml+xml" | "x-mpegts")
-        }
-        _ => false,
+    // Media type names are case-insensitive (RFC 6838 section 4.2): compared without
+    // allocating, since object reads are the Worker's hot path.
+    let is = |name: &str, one_of: &[&str]| one_of.iter().any(|n| name.eq_ignore_ascii_case(n));
+    let sub = media.subtype;
+    let inline = if is(media.type_, &["video", "audio"]) {
+        true
+    } else if is(media.type_, &["image"]) {
+        !is(sub, &["svg+xml"])
+    } else if is(media.type_, &["text"]) {
+        is(sub, &["vtt", "srt"])
+    } else if is(media.type_, &["application"]) {
+        is(sub, &["octet-stream", "vnd.apple.mpegurl", "x-mpegurl", "mpegurl", "dash+xml", "mp4", "x-subrip", "ttml+xml", "x-mpegts"])
+    } else {
+        false
     };
     if inline {
         Served::Inline(value)
